@@ -1,0 +1,52 @@
+# Two commands for a newcomer: `make run` and `make test`. Everything else is here for them.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+export DATABASE_URL_TEST ?= postgres://postgres@127.0.0.1:5432/postgres
+export CELERY_BROKER_URL_TEST ?= redis://127.0.0.1:6379/15
+
+.PHONY: install run test lint format bench services browser clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@set -e; PY=$$(scripts/find-python); echo "Using $$PY"; \
+	  [ -x $(BIN)/python ] || $$PY -m venv $(VENV); \
+	  $(BIN)/python -m pip install --quiet --upgrade pip; \
+	  $(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+run: install
+	@scripts/run
+
+services:
+	@scripts/ensure-services
+
+browser:
+	@scripts/ensure-chromium
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+	$(BIN)/lint-imports
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: install services browser lint
+	DATABASE_URL=$(DATABASE_URL_TEST) CELERY_BROKER_URL=$(CELERY_BROKER_URL_TEST) \
+	  $(BIN)/pytest $(PYTEST_ARGS)
+
+bench: install services
+	DATABASE_URL=$(DATABASE_URL_TEST) DJANGO_SETTINGS_MODULE=autopay_erp.settings.local \
+	  $(BIN)/python manage.py bench ledger --size 10000 --json var/bench-ledger-10000.json
+	DATABASE_URL=$(DATABASE_URL_TEST) DJANGO_SETTINGS_MODULE=autopay_erp.settings.local \
+	  $(BIN)/python manage.py bench ledger --size 100000 --json var/bench-ledger-100000.json
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,11 @@
+"""Settings for a developer's machine and `make run`: works with nothing configured."""
+
+from autopay_erp.settings.base import *  # noqa: F403
+from autopay_erp.settings.base import FIELD_ENCRYPTION_KEYS, SECRET_KEY, VAR_DIR
+
+DEBUG = True
+SECRET_KEY = SECRET_KEY or "local-only-insecure-secret-key-do-not-use-in-production"
+# A fixed key for local data only; production refuses to start without FIELD_ENCRYPTION_KEYS.
+FIELD_ENCRYPTION_KEYS = FIELD_ENCRYPTION_KEYS or ["g71cXZyElmgm5K7Kgu0qiJ2MDkxIGB1RaD1RTdpZsNw="]
+ALLOWED_HOSTS = ["*"]
+VAR_DIR.mkdir(parents=True, exist_ok=True)

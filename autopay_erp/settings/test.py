@@ -1,0 +1,30 @@
+"""Settings for the test suite: PostgreSQL and Redis, as in production."""
+
+import os
+
+import dj_database_url
+
+from autopay_erp.settings.base import *  # noqa: F403
+
+DEBUG = False
+SECRET_KEY = "test-secret-key"
+FIELD_ENCRYPTION_KEYS = [
+    "RZSgS-7BWvyJVUQZj9VBNcML9rHS1__zhxWY9IfLbVM=",
+    "l3NvYyyt0kOSu5KxUQiu8pJLnY5aUQiTfJbUefedkLY=",
+]
+ALLOWED_HOSTS = ["*"]
+DATABASES = {
+    "default": {
+        **dj_database_url.parse(
+            os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
+        ),
+        "TEST": {"NAME": os.environ.get("TEST_DB_NAME", "test_autopay_erp")},
+    }
+}
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

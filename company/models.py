@@ -1,0 +1,128 @@
+from django.conf import settings
+from django.db import models
+from simple_history.models import HistoricalRecords
+from stdnum.no import orgnr
+
+from company import validators
+
+
+class Company(models.Model):
+    """A company whose books this system keeps, and its AutoPay service agreement."""
+
+    name = models.CharField(max_length=200)
+    org_no = models.CharField(
+        "org no (BsNo)",
+        max_length=9,
+        unique=True,
+        validators=[validators.validate_org_no],
+        help_text="Norwegian organisation number, 9 digits.",
+    )
+    # The AutoPay signing key, Fernet-encrypted. Never read this column directly: company.crypto decrypts it.
+    ap_sig_key_ciphertext = models.TextField("ApSigKey (encrypted)", blank=True, default="", editable=False)
+    autopay_key_id = models.CharField(max_length=40, blank=True, default="", editable=False)
+    autopay_activated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    two_factor_required = models.BooleanField(
+        default=True, help_text="Users must confirm with a one-time code to approve and pay."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords(excluded_fields=["ap_sig_key_ciphertext"])
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "companies"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(org_no__regex=r"^[0-9]{9}$"), name="company_org_no_digits"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.org_no})"
+
+    def is_autopay_activated(self) -> bool:
+        return self.autopay_activated_at is not None and bool(self.ap_sig_key_ciphertext)
+
+    def formatted_org_no(self) -> str:
+        return str(orgnr.format(self.org_no))
+
+
+class Role(models.TextChoices):
+    ACCOUNTANT = "accountant", "Accountant"
+    APPROVER = "approver", "Approver"
+    ADMINISTRATOR = "administrator", "Administrator"
+
+
+class Membership(models.Model):
+    """A user's role in one company. A user sees only the companies it is a member of."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.ACCOUNTANT)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["company__name", "user__username", "role"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "company", "role"], name="membership_unique_role"),
+            models.CheckConstraint(condition=models.Q(role__in=Role.values), name="membership_role_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} is {self.get_role_display()} of {self.company}"
+
+
+class EbfSystem(models.IntegerChoices):
+    FILE_ONLY = 0, "Other (file only)"
+    VISMA_PAYMENT = 90, "90 Visma Payment"
+    AUTOPAY = 95, "95 Visma.net AutoPay"
+    EBF_96 = 96, "96"
+    EBF_97 = 97, "97"
+    EBF_98 = 98, "98"
+    EBF_99 = 99, "99"
+
+
+class BankPartner(models.Model):
+    """A bank agreement of a company: the account payments are charged to and the GL account it posts to."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="bank_partners")
+    name = models.CharField(max_length=100)
+    ebf_system = models.IntegerField("EBF system", choices=EbfSystem.choices, default=EbfSystem.AUTOPAY)
+    bank_account = models.CharField(
+        "charged bank account",
+        max_length=34,
+        validators=[validators.validate_bank_account],
+        help_text="Norwegian 11-digit account number (MOD11) or IBAN, without spaces.",
+    )
+    # An account number in the company's chart (ledger.Account.number). Kept as the number, as the ERP's
+    # bank set-up does, so that the company layer does not depend on the ledger.
+    gl_account_no = models.CharField("GL account", max_length=10)
+    # EBF processing options.
+    ebf_post_settlement = models.BooleanField(
+        "generate batch/voucher lines for settlement from EBF system",
+        default=True,
+        help_text="Post settled payments automatically; otherwise they wait for 'create accounting batch'.",
+    )
+    ebf_download_incoming = models.BooleanField("download incoming payments", default=True)
+    ebf_reconcile_incoming = models.BooleanField("reconcile incoming payments automatically", default=True)
+    is_active = models.BooleanField(default=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["company__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "bank_account"], name="bankpartner_unique_account"),
+            models.CheckConstraint(
+                condition=models.Q(ebf_system__in=EbfSystem.values), name="bankpartner_ebf_system_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(bank_account__regex=r"^([0-9]{11}|[A-Z]{2}[0-9]{2}[A-Z0-9]{1,30})$"),
+                name="bankpartner_bank_account_format",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.bank_account} ({self.company.org_no})"
+
+    def is_autopay(self) -> bool:
+        return self.ebf_system == EbfSystem.AUTOPAY

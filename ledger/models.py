@@ -1,0 +1,260 @@
+from django.db import models
+from django.db.models import F, Q
+
+from company.models import Company
+from ledger.money import DEFAULT_CURRENCY, MoneyField
+
+
+class AccountKind(models.TextChoices):
+    ASSET = "asset", "Asset"
+    LIABILITY = "liability", "Liability"
+    EQUITY = "equity", "Equity"
+    INCOME = "income", "Income"
+    EXPENSE = "expense", "Expense"
+
+
+class AccountRole(models.TextChoices):
+    NONE = "", "—"
+    AP_CONTROL = "ap_control", "Accounts payable control"
+    AR_CONTROL = "ar_control", "Accounts receivable control"
+    BANK = "bank", "Bank"
+    SUSPENSE = "suspense", "Suspense"
+
+
+UNIQUE_ROLES = [AccountRole.AP_CONTROL, AccountRole.AR_CONTROL, AccountRole.SUSPENSE]
+
+
+class Account(models.Model):
+    """A general-ledger account in a company's chart of accounts."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="accounts")
+    number = models.CharField(max_length=10)
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=10, choices=AccountKind.choices)
+    role = models.CharField(max_length=12, choices=AccountRole.choices, blank=True, default=AccountRole.NONE)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["company", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "number"], name="account_unique_number"),
+            models.UniqueConstraint(
+                fields=["company", "role"], condition=Q(role__in=UNIQUE_ROLES), name="account_unique_control_role"
+            ),
+            models.CheckConstraint(condition=Q(kind__in=AccountKind.values), name="account_kind_valid"),
+            models.CheckConstraint(condition=Q(role__in=AccountRole.values), name="account_role_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.name} ({self.company.org_no})"
+
+
+class Supplier(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="suppliers")
+    number = models.PositiveIntegerField()
+    name = models.CharField(max_length=200)
+    org_no = models.CharField(max_length=9, blank=True, default="")
+    bank_account = models.CharField(max_length=34, blank=True, default="", help_text="BBAN or IBAN")
+
+    class Meta:
+        ordering = ["company", "number"]
+        constraints = [models.UniqueConstraint(fields=["company", "number"], name="supplier_unique_number")]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.name} ({self.company.org_no})"
+
+
+class Customer(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="customers")
+    number = models.PositiveIntegerField()
+    name = models.CharField(max_length=200)
+    org_no = models.CharField(max_length=9, blank=True, default="")
+    bank_account = models.CharField(max_length=34, blank=True, default="", help_text="BBAN or IBAN")
+
+    class Meta:
+        ordering = ["company", "number"]
+        constraints = [models.UniqueConstraint(fields=["company", "number"], name="customer_unique_number")]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.name} ({self.company.org_no})"
+
+
+class OpenItemKind(models.TextChoices):
+    CUSTOMER = "customer", "Customer"
+    SUPPLIER = "supplier", "Supplier"
+
+
+class OpenItemStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    PARTIALLY_OPEN = "partially_open", "Partially open"
+    SETTLED = "settled", "Settled"
+
+
+class OpenItem(models.Model):
+    """An invoice or credit note not yet fully paid.
+
+    `amount` is signed in the item's own direction: positive for an invoice (the customer owes us, we owe the
+    supplier), negative for a credit item (such as an overpayment). `remaining_amount` has the same sign and
+    never passes zero: remaining = amount − sum of reconciliations.
+    """
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="open_items")
+    kind = models.CharField(max_length=8, choices=OpenItemKind.choices)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="items")
+    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, null=True, blank=True, related_name="items")
+    invoice_no = models.CharField(max_length=30, blank=True, default="")
+    kid = models.CharField("KID", max_length=25, blank=True, default="")
+    currency = models.CharField(max_length=3, default=DEFAULT_CURRENCY)
+    amount = MoneyField()
+    remaining_amount = MoneyField()
+    invoice_date = models.DateField(null=True, blank=True)
+    due_date = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=OpenItemStatus.choices, default=OpenItemStatus.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["company", "due_date", "id"]
+        indexes = [
+            models.Index(fields=["company", "kid"], name="openitem_company_kid"),
+            models.Index(fields=["company", "kind", "status"], name="openitem_company_kind_status"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind=OpenItemKind.CUSTOMER, customer__isnull=False, supplier__isnull=True))
+                | Q(kind=OpenItemKind.SUPPLIER, supplier__isnull=False, customer__isnull=True),
+                name="openitem_party_matches_kind",
+            ),
+            models.CheckConstraint(condition=~Q(amount=0), name="openitem_amount_not_zero"),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0, remaining_amount__gte=0, remaining_amount__lte=F("amount"))
+                | Q(amount__lt=0, remaining_amount__lte=0, remaining_amount__gte=F("amount")),
+                name="openitem_remaining_within_amount",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=OpenItemStatus.SETTLED, remaining_amount=0)
+                | Q(status=OpenItemStatus.OPEN, remaining_amount=F("amount"))
+                | (
+                    Q(status=OpenItemStatus.PARTIALLY_OPEN)
+                    & ~Q(remaining_amount=0)
+                    & ~Q(remaining_amount=F("amount"))
+                ),
+                name="openitem_status_matches_remaining",
+            ),
+            models.UniqueConstraint(
+                fields=["company", "customer", "invoice_no"],
+                condition=Q(kind=OpenItemKind.CUSTOMER) & ~Q(invoice_no=""),
+                name="openitem_unique_customer_invoice",
+            ),
+            models.UniqueConstraint(
+                fields=["company", "supplier", "invoice_no"],
+                condition=Q(kind=OpenItemKind.SUPPLIER) & ~Q(invoice_no=""),
+                name="openitem_unique_supplier_invoice",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} item {self.invoice_no or self.pk} {self.amount} {self.currency}"
+
+    def is_settled(self) -> bool:
+        return self.remaining_amount == 0
+
+
+class VoucherSeries(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="voucher_series")
+    code = models.CharField(max_length=10)
+    name = models.CharField(max_length=100)
+    next_number = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["company", "code"]
+        verbose_name_plural = "voucher series"
+        constraints = [models.UniqueConstraint(fields=["company", "code"], name="voucherseries_unique_code")]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name} ({self.company.org_no})"
+
+
+class Batch(models.Model):
+    """A journal batch: the vouchers one posting run wrote together."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="batches")
+    description = models.CharField(max_length=200)
+    source = models.CharField(max_length=30, default="manual", help_text="What wrote it: manual, settlement, …")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["company", "-created_at"]
+        verbose_name_plural = "batches"
+
+    def __str__(self) -> str:
+        return f"Batch {self.pk} {self.description} ({self.company.org_no})"
+
+
+class Voucher(models.Model):
+    """A posted voucher. Immutable once written; corrected only by a reversing voucher."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="vouchers")
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, null=True, blank=True, related_name="vouchers")
+    series = models.ForeignKey(VoucherSeries, on_delete=models.PROTECT, related_name="vouchers")
+    number = models.PositiveIntegerField()
+    date = models.DateField()
+    description = models.CharField(max_length=200, blank=True, default="")
+    posted_at = models.DateTimeField()
+    reverses = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by"
+    )
+
+    class Meta:
+        ordering = ["company", "-date", "-number"]
+        constraints = [models.UniqueConstraint(fields=["series", "number"], name="voucher_unique_number")]
+        indexes = [models.Index(fields=["company", "date"], name="voucher_company_date")]
+
+    def __str__(self) -> str:
+        return f"Voucher {self.series.code}-{self.number} {self.date} ({self.company.org_no})"
+
+
+class JournalLine(models.Model):
+    """One line of a voucher. `amount` is signed: debit positive, credit negative."""
+
+    voucher = models.ForeignKey(Voucher, on_delete=models.PROTECT, related_name="lines")
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="journal_lines")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="journal_lines")
+    amount = MoneyField()
+    currency = models.CharField(max_length=3, default=DEFAULT_CURRENCY)
+    description = models.CharField(max_length=200, blank=True, default="")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["voucher", "id"]
+        constraints = [models.CheckConstraint(condition=~Q(amount=0), name="journalline_amount_not_zero")]
+
+    def __str__(self) -> str:
+        return f"Line {self.pk} {self.account.number} {self.amount}"
+
+
+class Reconciliation(models.Model):
+    """Part of a journal line that pays an open item. `amount` has the sign of the item's amount."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="reconciliations")
+    open_item = models.ForeignKey(OpenItem, on_delete=models.PROTECT, related_name="reconciliations")
+    journal_line = models.ForeignKey(JournalLine, on_delete=models.PROTECT, related_name="reconciliations")
+    amount = MoneyField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["company", "-created_at", "id"]
+        constraints = [models.CheckConstraint(condition=~Q(amount=0), name="reconciliation_amount_not_zero")]
+
+    def __str__(self) -> str:
+        return f"Reconciliation {self.pk}: {self.amount} of item {self.open_item_id}"
+
+
+class PeriodLock(models.Model):
+    """Postings dated on or before `locked_through` are refused for this company."""
+
+    company = models.OneToOneField(Company, on_delete=models.PROTECT, related_name="period_lock")
+    locked_through = models.DateField()
+
+    def __str__(self) -> str:
+        return f"{self.company.org_no} locked through {self.locked_through}"

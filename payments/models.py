@@ -1,0 +1,1 @@
+"""Payment proposals, payments and their lines (built by the outgoing-payments capability)."""

@@ -1,0 +1,62 @@
+import factory
+from django.contrib.auth import get_user_model
+from stdnum.no import kontonr, orgnr
+
+from company import models
+
+
+def _org_no(n: int) -> str:
+    base = f"9{n:07d}"[-8:]
+    for _ in range(100):
+        check = orgnr.calc_check_digit(base)
+        if check != "-":
+            return base + check
+        base = f"{int(base) + 1:08d}"
+    raise AssertionError("no valid org no")
+
+
+def _account_no(n: int) -> str:
+    base = f"1503{n:06d}"[-10:]
+    while True:
+        check = kontonr.calc_check_digit(base)
+        if check != "-":
+            return base + check
+        base = f"{int(base) + 1:010d}"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.no")
+    password = factory.django.Password("correct horse battery staple")
+
+
+class CompanyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Company
+
+    name = factory.Sequence(lambda n: f"Company {n} AS")
+    org_no = factory.Sequence(_org_no)
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Membership
+
+    user = factory.SubFactory(UserFactory)
+    company = factory.SubFactory(CompanyFactory)
+    role = models.Role.ACCOUNTANT
+
+
+class BankPartnerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.BankPartner
+
+    company = factory.SubFactory(CompanyFactory)
+    name = "DNB"
+    ebf_system = models.EbfSystem.AUTOPAY
+    bank_account = factory.Sequence(_account_no)
+    gl_account_no = "1920"
