@@ -1,0 +1,34 @@
+"""Reads of the company app. Writes live in company.services."""
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from company import crypto, models, tenancy
+
+
+class CompanyNotActivated(Exception):
+    """The company has no AutoPay signing key stored."""
+
+
+def company_signing_key(*, company: models.Company) -> bytes:
+    """Return the company's AutoPay signing key, decrypted.
+
+    The key must never be logged, displayed or returned from an interface: it is for signing only.
+
+    :raises CompanyNotActivated: when AutoPay is not activated for the company.
+    :raises company.crypto.DecryptionError: when no configured key decrypts the stored value.
+    """
+    if not company.is_autopay_activated():
+        raise CompanyNotActivated(f"AutoPay is not activated for {company}: no signing key is stored.")
+    return crypto.decrypt(company.ap_sig_key_ciphertext)
+
+
+def company_list_for_user(*, user: Any) -> QuerySet[models.Company]:
+    """Return the companies the user may see."""
+    return tenancy.companies_for_user(user)
+
+
+def bank_partner_list_for_user(*, user: Any) -> QuerySet[models.BankPartner]:
+    """Return the bank partners of the companies the user may see."""
+    return tenancy.scope_to_user(models.BankPartner.objects.select_related("company"), user)
