@@ -1,5 +1,6 @@
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 
 from company import models, validators
 
@@ -23,7 +24,7 @@ def _account_no(n: int) -> str:
     raise AssertionError("no valid account no")
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)
@@ -33,7 +34,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password("correct horse battery staple")
 
 
-class CompanyFactory(factory.django.DjangoModelFactory):
+class CompanyFactory(factory.django.DjangoModelFactory[models.Company]):
     class Meta:
         model = models.Company
 
@@ -41,7 +42,7 @@ class CompanyFactory(factory.django.DjangoModelFactory):
     org_no = factory.Sequence(_org_no)
 
 
-class MembershipFactory(factory.django.DjangoModelFactory):
+class MembershipFactory(factory.django.DjangoModelFactory[models.Membership]):
     class Meta:
         model = models.Membership
 
@@ -50,7 +51,7 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     role = models.Role.ACCOUNTANT
 
 
-class BankPartnerFactory(factory.django.DjangoModelFactory):
+class BankPartnerFactory(factory.django.DjangoModelFactory[models.BankPartner]):
     class Meta:
         model = models.BankPartner
 

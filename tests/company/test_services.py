@@ -24,7 +24,7 @@ def _raw_ciphertext(company: models.Company) -> str:
 
 
 def _activated_company() -> models.Company:
-    company = CompanyFactory()
+    company = CompanyFactory.create()
     return services.company_signing_key_set(
         company=company, signing_key=SIGNING_KEY, key_id=company.org_no, now=NOW
     )
@@ -70,12 +70,14 @@ def test_setting_the_signing_key_logs_nothing_of_it(caplog):
 
 def test_signing_key_of_a_company_not_activated_is_refused():
     with pytest.raises(selectors.CompanyNotActivated):
-        selectors.company_signing_key(company=CompanyFactory())
+        selectors.company_signing_key(company=CompanyFactory.create())
 
 
 def test_empty_signing_key_is_refused():
     with pytest.raises(services.InvalidSigningKey):
-        services.company_signing_key_set(company=CompanyFactory(), signing_key=b"", key_id="x", now=NOW)
+        services.company_signing_key_set(
+            company=CompanyFactory.create(), signing_key=b"", key_id="x", now=NOW
+        )
 
 
 def test_encryption_without_keys_is_improperly_configured(settings):
@@ -103,7 +105,7 @@ def test_rotation_under_a_new_first_key_changes_the_ciphertext(settings):
 def test_rotation_counts_only_companies_with_a_key():
     _activated_company()
     _activated_company()
-    CompanyFactory()
+    CompanyFactory.create()
     assert services.encryption_keys_rotate() == 2
 
 
