@@ -1,0 +1,167 @@
+"""Django admin for companies and bank partners.
+
+Every admin of a company-owned model scopes its rows and its foreign-key choices to the user's companies
+(superusers see everything). The AutoPay signing key is write-only here: it can be set, never shown.
+"""
+
+import base64
+import binascii
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ImproperlyConfigured
+from django.db import models as db_models
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from simple_history.admin import SimpleHistoryAdmin
+
+from company import models, services, tenancy
+
+
+def _has_company_field(model: type[db_models.Model]) -> bool:
+    return any(field.name == "company" for field in model._meta.get_fields())
+
+
+def scope_foreign_key_choices(
+    db_field: db_models.ForeignKey, request: HttpRequest, kwargs: dict[str, Any]
+) -> dict[str, Any]:
+    """Limit the choices of a foreign key to the rows of the user's companies."""
+    related = db_field.remote_field.model
+    if related is models.Company:
+        kwargs["queryset"] = tenancy.companies_for_user(request.user)
+    elif _has_company_field(related):
+        kwargs["queryset"] = tenancy.scope_to_user(related._default_manager.all(), request.user)
+    return kwargs
+
+
+# Lists only the companies that occur in the (already scoped) rows, never every company.
+COMPANY_FILTER = ("company", admin.RelatedOnlyFieldListFilter)
+
+
+class CompanyScopedAdminMixin:
+    """Show a non-superuser only the rows of its companies, and offer only those companies in choices."""
+
+    company_field = "company"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        queryset = super().get_queryset(request)  # type: ignore[misc]
+        return tenancy.scope_to_user(queryset, request.user, self.company_field)
+
+    def formfield_for_foreignkey(
+        self, db_field: db_models.ForeignKey, request: HttpRequest, **kwargs: Any
+    ) -> forms.ModelChoiceField | None:
+        kwargs = scope_foreign_key_choices(db_field, request, kwargs)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
+
+
+class ReadOnlyAdminMixin:
+    """Posted records are written by services only: no add, change or delete from the admin."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class CompanyAdminForm(forms.ModelForm):
+    new_signing_key = forms.CharField(
+        label="Set new ApSigKey",
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=(
+            "The AutoPay signing key, base64. Write-only: it is stored encrypted and never shown again. "
+            "Leave empty to keep the current key. Normally AutoPay activation sets it."
+        ),
+    )
+
+    class Meta:
+        model = models.Company
+        fields = ["name", "org_no", "two_factor_required"]
+
+    def clean_new_signing_key(self) -> bytes | None:
+        value = self.cleaned_data.get("new_signing_key") or ""
+        if not value:
+            return None
+        try:
+            key = base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            # Never echo what was typed.
+            raise forms.ValidationError("Not valid base64.", code="signing_key_base64") from None
+        if len(key) < 16:
+            raise forms.ValidationError("The key is too short (at least 16 bytes).", code="signing_key_short")
+        return key
+
+
+class MembershipInline(admin.TabularInline):
+    model = models.Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(models.Company)
+class CompanyAdmin(CompanyScopedAdminMixin, SimpleHistoryAdmin):
+    form = CompanyAdminForm
+    company_field = "pk"
+    list_display = ["name", "org_no", "autopay_activated_at", "two_factor_required"]
+    list_filter = ["two_factor_required", ("autopay_activated_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "org_no"]
+    readonly_fields = ["autopay_status", "autopay_key_id", "autopay_activated_at", "created_at"]
+    fieldsets = [
+        (None, {"fields": ["name", "org_no", "two_factor_required", "created_at"]}),
+        (
+            "AutoPay",
+            {"fields": ["autopay_status", "autopay_key_id", "autopay_activated_at", "new_signing_key"]},
+        ),
+    ]
+    inlines = [MembershipInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # A new company is a new tenant: only a superuser creates one.
+        return bool(request.user.is_superuser) and super().has_add_permission(request)
+
+    @admin.display(description="AutoPay")
+    def autopay_status(self, obj: models.Company) -> str:
+        if obj.is_autopay_activated() and obj.autopay_activated_at is not None:
+            return f"Activated at {timezone.localtime(obj.autopay_activated_at):%Y-%m-%d %H:%M}"
+        return "Not activated"
+
+    def save_model(
+        self, request: HttpRequest, obj: models.Company, form: forms.ModelForm, change: bool
+    ) -> None:
+        super().save_model(request, obj, form, change)
+        new_key = form.cleaned_data.get("new_signing_key")
+        if new_key:
+            try:
+                services.company_signing_key_set(
+                    company=obj, signing_key=new_key, key_id=obj.org_no, now=timezone.now()
+                )
+            except ImproperlyConfigured:
+                self.message_user(
+                    request, "The signing key was not stored: no encryption key is configured.", level="error"
+                )
+            else:
+                self.message_user(request, "A new AutoPay signing key was stored (encrypted).")
+
+
+@admin.register(models.BankPartner)
+class BankPartnerAdmin(CompanyScopedAdminMixin, SimpleHistoryAdmin):
+    list_display = ["name", "company", "ebf_system", "bank_account", "gl_account_no", "is_active"]
+    list_filter = ["ebf_system", "is_active", "ebf_post_settlement", COMPANY_FILTER]
+    search_fields = ["name", "bank_account", "company__name", "company__org_no"]
+    list_select_related = ["company"]
+
+
+@admin.register(models.Membership)
+class MembershipAdmin(CompanyScopedAdminMixin, SimpleHistoryAdmin):
+    list_display = ["user", "company", "role"]
+    list_filter = ["role", COMPANY_FILTER]
+    search_fields = ["user__username", "company__name", "company__org_no"]
+    list_select_related = ["user", "company"]
+    autocomplete_fields = ["user"]

@@ -1,0 +1,161 @@
+"""Django admin for the ledger, scoped to the user's companies.
+
+Vouchers, journal lines and reconciliations are written by the ledger's services only and are read-only here:
+a posted voucher is corrected by a reversing voucher, never edited.
+"""
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.http import HttpRequest
+
+from company import admin as company_admin
+from ledger import models
+
+COMPANY_FILTER = company_admin.COMPANY_FILTER
+
+
+@admin.register(models.Account)
+class AccountAdmin(company_admin.CompanyScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["number", "name", "kind", "role", "company", "is_active"]
+    list_filter = ["kind", "role", "is_active", COMPANY_FILTER]
+    search_fields = ["number", "name", "company__name", "company__org_no"]
+    list_select_related = ["company"]
+
+
+@admin.register(models.Supplier)
+class SupplierAdmin(company_admin.CompanyScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["number", "name", "org_no", "bank_account", "company"]
+    list_filter = [COMPANY_FILTER]
+    search_fields = ["number", "name", "org_no", "bank_account"]
+    list_select_related = ["company"]
+
+
+@admin.register(models.Customer)
+class CustomerAdmin(company_admin.CompanyScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["number", "name", "org_no", "company"]
+    list_filter = [COMPANY_FILTER]
+    search_fields = ["number", "name", "org_no"]
+    list_select_related = ["company"]
+
+
+class OpenItemAdminForm(forms.ModelForm):
+    class Meta:
+        model = models.OpenItem
+        fields = [
+            "company",
+            "kind",
+            "customer",
+            "supplier",
+            "invoice_no",
+            "kid",
+            "currency",
+            "amount",
+            "invoice_date",
+            "due_date",
+        ]
+
+
+@admin.register(models.OpenItem)
+class OpenItemAdmin(company_admin.CompanyScopedAdminMixin, admin.ModelAdmin):
+    form = OpenItemAdminForm
+    list_display = [
+        "__str__",
+        "kind",
+        "customer",
+        "supplier",
+        "kid",
+        "amount",
+        "remaining_amount",
+        "status",
+        "due_date",
+        "company",
+    ]
+    list_filter = ["kind", "status", "currency", "due_date", COMPANY_FILTER]
+    search_fields = ["invoice_no", "kid", "customer__name", "supplier__name"]
+    list_select_related = ["company", "customer", "supplier"]
+    readonly_fields = ["remaining_amount", "status", "created_at"]
+    date_hierarchy = "due_date"
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        # Once an item exists, its amount is what reconciliations are measured against.
+        if obj is not None:
+            return [*self.readonly_fields, "company", "kind", "customer", "supplier", "amount", "currency"]
+        return list(self.readonly_fields)
+
+    def save_model(
+        self, request: HttpRequest, obj: models.OpenItem, form: forms.ModelForm, change: bool
+    ) -> None:
+        if not change:
+            obj.remaining_amount = obj.amount
+            obj.status = models.OpenItemStatus.OPEN
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(models.VoucherSeries)
+class VoucherSeriesAdmin(company_admin.CompanyScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["code", "name", "next_number", "company"]
+    list_filter = [COMPANY_FILTER]
+    search_fields = ["code", "name"]
+    list_select_related = ["company"]
+
+
+@admin.register(models.Batch)
+class BatchAdmin(company_admin.ReadOnlyAdminMixin, company_admin.CompanyScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["pk", "description", "source", "created_at", "company"]
+    list_filter = ["source", COMPANY_FILTER]
+    search_fields = ["description"]
+    list_select_related = ["company"]
+
+
+class JournalLineInline(admin.TabularInline):
+    model = models.JournalLine
+    extra = 0
+    can_delete = False
+    fields = ["account", "amount", "currency", "description", "customer", "supplier"]
+    readonly_fields = ["account", "amount", "currency", "description", "customer", "supplier"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(models.Voucher)
+class VoucherAdmin(company_admin.ReadOnlyAdminMixin, company_admin.CompanyScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["__str__", "date", "description", "batch", "posted_at", "company"]
+    list_filter = ["series__code", "date", COMPANY_FILTER]
+    search_fields = ["number", "description"]
+    list_select_related = ["company", "series", "batch"]
+    date_hierarchy = "date"
+    inlines = [JournalLineInline]
+
+
+@admin.register(models.JournalLine)
+class JournalLineAdmin(
+    company_admin.ReadOnlyAdminMixin, company_admin.CompanyScopedAdminMixin, admin.ModelAdmin
+):
+    list_display = ["pk", "voucher", "account", "amount", "currency", "description", "company"]
+    list_filter = ["currency", COMPANY_FILTER]
+    search_fields = ["description", "account__number", "account__name"]
+    list_select_related = ["company", "voucher__series", "voucher__company", "account__company"]
+
+
+@admin.register(models.Reconciliation)
+class ReconciliationAdmin(
+    company_admin.ReadOnlyAdminMixin, company_admin.CompanyScopedAdminMixin, admin.ModelAdmin
+):
+    list_display = ["pk", "open_item", "journal_line", "amount", "created_at", "company"]
+    list_filter = [COMPANY_FILTER]
+    search_fields = ["open_item__invoice_no", "open_item__kid"]
+    list_select_related = ["company", "open_item", "journal_line__account__company"]
+
+
+@admin.register(models.PeriodLock)
+class PeriodLockAdmin(company_admin.CompanyScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["company", "locked_through"]
+    list_filter = [COMPANY_FILTER]
+    search_fields = ["company__name", "company__org_no"]
+    list_select_related = ["company"]
