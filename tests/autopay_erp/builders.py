@@ -1,7 +1,7 @@
-"""Ledger rows the interface tests need that only posting services write (vouchers, lines, reconciliations).
+"""Ledger rows that only posting services write (vouchers, lines, reconciliations), for interface tests.
 
-The database insists that a voucher's lines balance in the statement that inserts them, so lines go in with one
-bulk_create, as the posting service does.
+The database insists that the lines of a voucher balance in the statement that inserts them, so lines go in
+with one bulk_create, as the posting service does.
 """
 
 import datetime
