@@ -39,7 +39,9 @@ class Account(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["company", "number"], name="account_unique_number"),
             models.UniqueConstraint(
-                fields=["company", "role"], condition=Q(role__in=UNIQUE_ROLES), name="account_unique_control_role"
+                fields=["company", "role"],
+                condition=Q(role__in=UNIQUE_ROLES),
+                name="account_unique_control_role",
             ),
             models.CheckConstraint(condition=Q(kind__in=AccountKind.values), name="account_kind_valid"),
             models.CheckConstraint(condition=Q(role__in=AccountRole.values), name="account_role_valid"),
@@ -95,13 +97,17 @@ class OpenItem(models.Model):
 
     `amount` is signed in the item's own direction: positive for an invoice (the customer owes us, we owe the
     supplier), negative for a credit item (such as an overpayment). `remaining_amount` has the same sign and
-    never passes zero: remaining = amount − sum of reconciliations.
+    never passes zero: remaining = amount - sum of reconciliations.
     """
 
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="open_items")
     kind = models.CharField(max_length=8, choices=OpenItemKind.choices)
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="items")
-    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, null=True, blank=True, related_name="items")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="items"
+    )
+    supplier = models.ForeignKey(
+        Supplier, on_delete=models.PROTECT, null=True, blank=True, related_name="items"
+    )
     invoice_no = models.CharField(max_length=30, blank=True, default="")
     kid = models.CharField("KID", max_length=25, blank=True, default="")
     currency = models.CharField(max_length=3, default=DEFAULT_CURRENCY)
@@ -179,7 +185,9 @@ class Batch(models.Model):
 
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="batches")
     description = models.CharField(max_length=200)
-    source = models.CharField(max_length=30, default="manual", help_text="What wrote it: manual, settlement, …")
+    source = models.CharField(
+        max_length=30, default="manual", help_text="What wrote it: manual, settlement, …"
+    )
     created_at = models.DateTimeField()
 
     class Meta:
@@ -241,6 +249,10 @@ class Reconciliation(models.Model):
     journal_line = models.ForeignKey(JournalLine, on_delete=models.PROTECT, related_name="reconciliations")
     amount = MoneyField()
     created_at = models.DateTimeField()
+    # An overpayment: the part of the payment beyond the item's remainder became this credit item.
+    overpayment_item = models.OneToOneField(
+        OpenItem, on_delete=models.PROTECT, null=True, blank=True, related_name="overpayment_of"
+    )
 
     class Meta:
         ordering = ["company", "-created_at", "id"]

@@ -1,0 +1,413 @@
+"""Set-based writes for thousands of vouchers and reconciliations.
+
+On PostgreSQL rows go in with COPY (psycopg 3) and open items are updated with one `UPDATE … FROM`. On
+SQLite (the embedded database for `make run`) the same work is done with `bulk_create` and an
+`UPDATE … FROM (VALUES …)`. These functions are called by `ledger.services` inside its transaction, after it
+has checked the input; they do not open transactions of their own.
+
+The one-statement contract: all the lines of one voucher are written by one INSERT or COPY statement, because
+the balance trigger checks the vouchers a statement touched when that statement ends (docs/ledger.md).
+"""
+
+import datetime
+from collections import defaultdict
+from collections.abc import Sequence
+from decimal import Decimal
+
+from django.db import connection
+
+from ledger import errors, models
+from ledger.money import ZERO
+from ledger.specs import ReconciliationSpec, VoucherSpec
+
+_VOUCHER_COLUMNS = "id, company_id, batch_id, series_id, number, date, description, posted_at, reverses_id"
+_LINE_COLUMNS = "voucher_id, company_id, account_id, amount, currency, description, customer_id, supplier_id"
+_SQLITE_UPDATE_CHUNK = 500
+
+
+def is_postgresql() -> bool:
+    """Tell whether the default database is PostgreSQL (COPY and triggers) rather than SQLite."""
+    return connection.vendor == "postgresql"
+
+
+def voucher_ids_reserve(*, count: int) -> list[int]:
+    """Take `count` ids from the voucher id sequence (PostgreSQL), so that lines can name their voucher."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence('ledger_voucher', 'id')) FROM generate_series(1, %s)",
+            [count],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def vouchers_copy(
+    *,
+    company_id: int,
+    series_id: int,
+    batch_id: int | None,
+    first_number: int,
+    vouchers: Sequence[VoucherSpec],
+    now: datetime.datetime,
+) -> list[int]:
+    """Write checked vouchers and their lines with two COPY statements; return the voucher ids, in order."""
+    ids = voucher_ids_reserve(count=len(vouchers))
+    with connection.cursor() as cursor:
+        with cursor.copy(f"COPY ledger_voucher ({_VOUCHER_COLUMNS}) FROM STDIN") as copy:
+            write = copy.write_row
+            for number, (voucher_id, spec) in enumerate(zip(ids, vouchers, strict=True), start=first_number):
+                write(
+                    (
+                        voucher_id,
+                        company_id,
+                        batch_id,
+                        series_id,
+                        number,
+                        spec.date,
+                        spec.description,
+                        now,
+                        None,
+                    )
+                )
+        with cursor.copy(f"COPY ledger_journalline ({_LINE_COLUMNS}) FROM STDIN") as copy:
+            write = copy.write_row
+            for voucher_id, spec in zip(ids, vouchers, strict=True):
+                for line in spec.lines:
+                    write(
+                        (
+                            voucher_id,
+                            company_id,
+                            line.account_id,
+                            line.amount,
+                            line.currency,
+                            line.description,
+                            line.customer_id,
+                            line.supplier_id,
+                        )
+                    )
+    return ids
+
+
+def vouchers_insert(
+    *,
+    company_id: int,
+    series_id: int,
+    batch_id: int | None,
+    first_number: int,
+    vouchers: Sequence[VoucherSpec],
+    now: datetime.datetime,
+) -> list[int]:
+    """Write checked vouchers and their lines with `bulk_create` (any database) and return the voucher ids."""
+    created = models.Voucher.objects.bulk_create(
+        [
+            models.Voucher(
+                company_id=company_id,
+                batch_id=batch_id,
+                series_id=series_id,
+                number=number,
+                date=spec.date,
+                description=spec.description,
+                posted_at=now,
+            )
+            for number, spec in enumerate(vouchers, start=first_number)
+        ]
+    )
+    ids = [voucher.pk for voucher in created]
+    models.JournalLine.objects.bulk_create(
+        [
+            models.JournalLine(
+                voucher_id=voucher_id,
+                company_id=company_id,
+                account_id=line.account_id,
+                amount=line.amount,
+                currency=line.currency,
+                description=line.description,
+                customer_id=line.customer_id,
+                supplier_id=line.supplier_id,
+            )
+            for voucher_id, spec in zip(ids, vouchers, strict=True)
+            for line in spec.lines
+        ]
+    )
+    return ids
+
+
+# --- reconciliations on PostgreSQL ---
+
+_RECON_PROBLEM_SQL = """
+SELECT open_item_id, journal_line_id, problem FROM (
+    SELECT t.open_item_id, t.journal_line_id,
+           CASE
+             WHEN o.id IS NULL THEN 'the open item is not one of this company''s'
+             WHEN l.id IS NULL THEN 'the journal line is not one of this company''s'
+             WHEN t.amount = 0 THEN 'the amount is zero'
+             WHEN sign(t.amount) <> sign(o.amount) THEN 'the amount must have the sign of the item''s amount'
+             WHEN sign(l.amount) <> sign(o.amount) * (CASE WHEN o.kind = 'customer' THEN -1 ELSE 1 END)
+               THEN 'the journal line is on the wrong side (debit/credit) to pay this item'
+             WHEN o.kind = 'customer' AND l.customer_id IS NOT NULL AND l.customer_id <> o.customer_id
+               THEN 'the journal line is for another customer'
+             WHEN o.kind = 'supplier' AND l.supplier_id IS NOT NULL AND l.supplier_id <> o.supplier_id
+               THEN 'the journal line is for another supplier'
+             WHEN l.currency <> o.currency THEN 'the journal line and the item have different currencies'
+           END AS problem
+      FROM ledger_recon_in AS t
+      LEFT JOIN ledger_openitem AS o ON o.id = t.open_item_id AND o.company_id = %(company)s
+      LEFT JOIN ledger_journalline AS l ON l.id = t.journal_line_id AND l.company_id = %(company)s
+) AS checked
+WHERE problem IS NOT NULL
+LIMIT 1
+"""
+
+_RECON_OVERPAY_SQL = """
+SELECT t.open_item_id, t.total, o.remaining_amount
+  FROM (SELECT open_item_id, SUM(amount) AS total FROM ledger_recon_in GROUP BY open_item_id) AS t
+  JOIN ledger_openitem AS o ON o.id = t.open_item_id
+ WHERE abs(t.total) > abs(o.remaining_amount)
+ LIMIT 1
+"""
+
+_RECON_LINE_CAPACITY_SQL = """
+WITH wanted AS (
+    SELECT journal_line_id, SUM(abs(amount)) AS used FROM ledger_recon_in GROUP BY journal_line_id
+), earlier AS (
+    SELECT r.journal_line_id, SUM(abs(r.amount) + COALESCE(abs(c.amount), 0)) AS used
+      FROM ledger_reconciliation AS r
+      LEFT JOIN ledger_openitem AS c ON c.id = r.overpayment_item_id
+     WHERE r.journal_line_id IN (SELECT journal_line_id FROM wanted)
+     GROUP BY r.journal_line_id
+)
+SELECT w.journal_line_id, w.used + COALESCE(e.used, 0), l.amount
+  FROM wanted AS w
+  JOIN ledger_journalline AS l ON l.id = w.journal_line_id
+  LEFT JOIN earlier AS e ON e.journal_line_id = w.journal_line_id
+ WHERE w.used + COALESCE(e.used, 0) > abs(l.amount)
+ LIMIT 1
+"""
+
+_RECON_INSERT_SQL = """
+INSERT INTO ledger_reconciliation (company_id, open_item_id, journal_line_id, amount, created_at)
+SELECT %(company)s, open_item_id, journal_line_id, amount, %(now)s FROM ledger_recon_in
+"""
+
+_OPEN_ITEMS_UPDATE_SQL = """
+UPDATE ledger_openitem AS o
+   SET remaining_amount = o.remaining_amount - t.total,
+       status = CASE
+                  WHEN o.remaining_amount - t.total = 0 THEN 'settled'
+                  WHEN o.remaining_amount - t.total = o.amount THEN 'open'
+                  ELSE 'partially_open'
+                END
+  FROM (SELECT open_item_id, SUM(amount) AS total FROM ledger_recon_in GROUP BY open_item_id) AS t
+ WHERE o.id = t.open_item_id
+"""
+
+
+def reconciliations_copy(
+    *, company_id: int, items: Sequence[ReconciliationSpec], now: datetime.datetime
+) -> int:
+    """Check and write reconciliations through a COPY-filled temporary table; return how many were written.
+
+    :raises errors.ReconciliationError: an item or line of another company, a wrong sign or side, an item paid
+        beyond its remainder (bulk reconciliation makes no credit items) or a line used beyond its amount.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS pg_temp.ledger_recon_in")
+        cursor.execute(
+            "CREATE TEMPORARY TABLE ledger_recon_in "
+            "(open_item_id bigint NOT NULL, journal_line_id bigint NOT NULL, amount numeric(18, 2) NOT NULL) "
+            "ON COMMIT DROP"
+        )
+        with cursor.copy("COPY ledger_recon_in (open_item_id, journal_line_id, amount) FROM STDIN") as copy:
+            write = copy.write_row
+            for spec in items:
+                write((spec.open_item_id, spec.journal_line_id, spec.amount))
+        cursor.execute("ANALYZE ledger_recon_in")
+        params: dict[str, int | datetime.datetime] = {"company": company_id, "now": now}
+        cursor.execute(_RECON_PROBLEM_SQL, params)
+        problem = cursor.fetchone()
+        if problem is not None:
+            raise errors.ReconciliationError(
+                f"Cannot reconcile journal line {problem[1]} against open item {problem[0]}: {problem[2]}."
+            )
+        cursor.execute(_RECON_OVERPAY_SQL)
+        overpaid = cursor.fetchone()
+        if overpaid is not None:
+            raise errors.ReconciliationError(
+                f"Open item {overpaid[0]} has {overpaid[2]} remaining; {overpaid[1]} is more than that. "
+                "Bulk reconciliation makes no credit items: reconcile an overpayment on its own."
+            )
+        cursor.execute(_RECON_LINE_CAPACITY_SQL)
+        overused = cursor.fetchone()
+        if overused is not None:
+            raise errors.ReconciliationError(
+                f"Journal line {overused[0]} of {overused[2]} would be reconciled for {overused[1]} in all."
+            )
+        cursor.execute(_RECON_INSERT_SQL, params)
+        written = cursor.rowcount
+        cursor.execute(_OPEN_ITEMS_UPDATE_SQL)
+        cursor.execute("DROP TABLE pg_temp.ledger_recon_in")
+    return written
+
+
+# --- reconciliations on any database (the SQLite fallback) ---
+
+
+def reconciliations_insert(
+    *, company_id: int, items: Sequence[ReconciliationSpec], now: datetime.datetime
+) -> int:
+    """Check and write reconciliations with `bulk_create` and `UPDATE … FROM (VALUES …)`; return how many.
+
+    :raises errors.ReconciliationError: as `reconciliations_copy`.
+    """
+    item_rows = {
+        row[0]: row
+        for row in models.OpenItem.objects.filter(
+            company_id=company_id, pk__in={spec.open_item_id for spec in items}
+        ).values_list("id", "kind", "customer_id", "supplier_id", "currency", "amount", "remaining_amount")
+    }
+    line_rows = {
+        row[0]: row
+        for row in models.JournalLine.objects.filter(
+            company_id=company_id, pk__in={spec.journal_line_id for spec in items}
+        ).values_list("id", "customer_id", "supplier_id", "currency", "amount")
+    }
+    totals: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    line_use: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for spec in items:
+        item = item_rows.get(spec.open_item_id)
+        line = line_rows.get(spec.journal_line_id)
+        where = f"Cannot reconcile journal line {spec.journal_line_id} against open item {spec.open_item_id}"
+        if item is None:
+            raise errors.ReconciliationError(f"{where}: the open item is not one of this company's.")
+        if line is None:
+            raise errors.ReconciliationError(f"{where}: the journal line is not one of this company's.")
+        problem = reconciliation_problem(
+            kind=item[1],
+            item_customer_id=item[2],
+            item_supplier_id=item[3],
+            item_currency=item[4],
+            item_amount=item[5],
+            line_customer_id=line[1],
+            line_supplier_id=line[2],
+            line_currency=line[3],
+            line_amount=line[4],
+            amount=spec.amount,
+        )
+        if problem:
+            raise errors.ReconciliationError(f"{where}: {problem}.")
+        totals[spec.open_item_id] += spec.amount
+        line_use[spec.journal_line_id] += abs(spec.amount)
+    for item_id, total in totals.items():
+        remaining = item_rows[item_id][6]
+        if abs(total) > abs(remaining):
+            raise errors.ReconciliationError(
+                f"Open item {item_id} has {remaining} remaining; {total} is more than that. "
+                "Bulk reconciliation makes no credit items: reconcile an overpayment on its own."
+            )
+    earlier_use: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for line_id, amount, credit_amount in models.Reconciliation.objects.filter(
+        journal_line_id__in=line_use.keys()
+    ).values_list("journal_line_id", "amount", "overpayment_item__amount"):
+        earlier_use[line_id] += abs(amount) + (abs(credit_amount) if credit_amount is not None else ZERO)
+    for line_id, used in line_use.items():
+        earlier = earlier_use[line_id]
+        if used + earlier > abs(line_rows[line_id][4]):
+            raise errors.ReconciliationError(
+                f"Journal line {line_id} of {line_rows[line_id][4]} would be reconciled "
+                f"for {used + earlier} in all."
+            )
+    models.Reconciliation.objects.bulk_create(
+        [
+            models.Reconciliation(
+                company_id=company_id,
+                open_item_id=spec.open_item_id,
+                journal_line_id=spec.journal_line_id,
+                amount=spec.amount,
+                created_at=now,
+            )
+            for spec in items
+        ]
+    )
+    updates = []
+    for item_id, total in totals.items():
+        amount, remaining = item_rows[item_id][5], item_rows[item_id][6] - total
+        updates.append((item_id, str(remaining), open_item_status(amount=amount, remaining=remaining)))
+    with connection.cursor() as cursor:
+        for start in range(0, len(updates), _SQLITE_UPDATE_CHUNK):
+            chunk = updates[start : start + _SQLITE_UPDATE_CHUNK]
+            # Only placeholders are formatted into the SQL; the values go as parameters.
+            values = ", ".join(["(%s, %s, %s)"] * len(chunk))
+            sql = (
+                "UPDATE ledger_openitem SET remaining_amount = v.remaining, status = v.status FROM "  # noqa: S608
+                "(SELECT column1 AS id, column2 AS remaining, column3 AS status "
+                f"FROM (VALUES {values})) AS v WHERE ledger_openitem.id = v.id"
+            )
+            cursor.execute(
+                sql,
+                [value for row in chunk for value in row],
+            )
+    return len(items)
+
+
+# --- rules shared by the single and the bulk paths ---
+
+
+def open_item_status(*, amount: Decimal, remaining: Decimal) -> str:
+    """Return the status an open item with this amount and remainder must have."""
+    if remaining == 0:
+        return models.OpenItemStatus.SETTLED
+    if remaining == amount:
+        return models.OpenItemStatus.OPEN
+    return models.OpenItemStatus.PARTIALLY_OPEN
+
+
+def reconciliation_problem(
+    *,
+    kind: str,
+    item_customer_id: int | None,
+    item_supplier_id: int | None,
+    item_currency: str,
+    item_amount: Decimal,
+    line_customer_id: int | None,
+    line_supplier_id: int | None,
+    line_currency: str,
+    line_amount: Decimal,
+    amount: Decimal,
+) -> str:
+    """Return why this journal line cannot pay this item by `amount`, or "" when it can.
+
+    A customer item (positive: the customer owes us) is paid by a credit (negative) line on the receivables
+    account; a supplier item (positive: we owe) by a debit (positive) line on the payables account. Credit
+    items (negative) go the other way round.
+    """
+    if amount == 0:
+        return "the amount is zero"
+    if (amount > 0) != (item_amount > 0):
+        return "the amount must have the sign of the item's amount"
+    paying_sign_positive = (item_amount > 0) != (kind == models.OpenItemKind.CUSTOMER)
+    if (line_amount > 0) != paying_sign_positive:
+        return "the journal line is on the wrong side (debit/credit) to pay this item"
+    if (
+        kind == models.OpenItemKind.CUSTOMER
+        and line_customer_id is not None
+        and line_customer_id != item_customer_id
+    ):
+        return "the journal line is for another customer"
+    if (
+        kind == models.OpenItemKind.SUPPLIER
+        and line_supplier_id is not None
+        and line_supplier_id != item_supplier_id
+    ):
+        return "the journal line is for another supplier"
+    if line_currency != item_currency:
+        return "the journal line and the item have different currencies"
+    return ""
+
+
+def line_used_amount(*, journal_line_id: int) -> Decimal:
+    """Return how much of a journal line earlier reconciliations (and their credit items) have used."""
+    used = ZERO
+    for amount, credit_amount in models.Reconciliation.objects.filter(
+        journal_line_id=journal_line_id
+    ).values_list("amount", "overpayment_item__amount"):
+        used += abs(amount) + (abs(credit_amount) if credit_amount is not None else ZERO)
+    return used
