@@ -1,4 +1,23 @@
 from django.urls import path
 
+from autopay_sim import api, views
+
 app_name = "autopay_sim"
-urlpatterns: list = []
+urlpatterns = [
+    # The signed API of docs/autopay-wire.md.
+    path("api/v1/activations", api.activations, name="api-activations"),
+    path("api/v1/payments", api.payments, name="api-payments"),
+    path("api/v1/payments/<str:reference>", api.payment_detail, name="api-payment"),
+    path("api/v1/payments/<str:reference>/cancel", api.payment_cancel, name="api-payment-cancel"),
+    path("api/v1/messages", api.messages, name="api-messages"),
+    # The web UI.
+    path("login/", views.login_view, name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("", views.home, name="home"),
+    path("payments/<str:reference>/", views.payment_detail, name="payment"),
+    path("payments/<str:reference>/approve/", views.payment_approve, name="payment-approve"),
+    path("payments/<str:reference>/cancel/", views.payment_cancel, name="payment-cancel"),
+    path("payments/<str:reference>/date/", views.payment_date, name="payment-date"),
+    path("payments/<str:reference>/lines/<int:line_id>/amount/", views.line_amount, name="line-amount"),
+    path("bank/run-day/", views.bank_run_day, name="bank-run-day"),
+]

@@ -1,0 +1,192 @@
+"""The signed JSON/XML API of docs/autopay-wire.md. Each view verifies, makes one call, signs its answer."""
+
+import base64
+import json
+import secrets
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from autopay_sim import models, selectors, services, signing
+
+# Refusals that cannot be signed: there is no key to sign them with.
+UNSIGNED_REFUSALS = frozenset({"signature_missing", "unknown_key"})
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.body = {"error": code, "detail": detail, **extra}
+
+
+def _json_bytes(body: dict[str, Any]) -> bytes:
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+def _unsigned(status: int, body: dict[str, Any]) -> HttpResponse:
+    return HttpResponse(_json_bytes(body), status=status, content_type="application/json")
+
+
+def _signed(status: int, body: dict[str, Any], *, key_id: str, key: bytes) -> HttpResponse:
+    content = _json_bytes(body)
+    response = HttpResponse(content, status=status, content_type="application/json")
+    headers = signing.sign_response(
+        status=status,
+        body=content,
+        key_id=key_id,
+        key=key,
+        now=timezone.now(),
+        nonce=secrets.token_urlsafe(16),
+    )
+    for name, value in headers.items():
+        response[name] = value
+    return response
+
+
+SignedView = Callable[..., tuple[int, dict[str, Any]]]
+
+
+def signed_api(view: SignedView) -> Callable[..., HttpResponse]:
+    """Verify the request's signature and nonce, call the view with the signing company, sign its answer."""
+
+    @csrf_exempt
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        now = timezone.now()
+        body = request.body
+        try:
+            verified = signing.verify_request(
+                method=request.method or "GET",
+                url=request.build_absolute_uri(),
+                headers=dict(request.headers),
+                body=body,
+                now=now,
+                key_for=selectors.signing_key_for,
+            )
+        except signing.SignatureRefused as refusal:
+            error = {"error": refusal.code, "detail": refusal.detail}
+            if refusal.code in UNSIGNED_REFUSALS or refusal.key is None:
+                return _unsigned(401, error)
+            return _signed(401, error, key_id=refusal.key_id, key=refusal.key)
+        try:
+            services.nonce_record(key_id=verified.key_id, nonce=verified.nonce, now=now)
+        except services.NonceReplayed as exc:
+            return _signed(
+                401, {"error": exc.code, "detail": str(exc)}, key_id=verified.key_id, key=verified.key
+            )
+        company = selectors.company_by_org_no(org_no=verified.key_id)
+        try:
+            status, answer = view(request, *args, company=company, now=now, **kwargs)
+        except ApiError as exc:
+            status, answer = exc.status, exc.body
+        return _signed(status, answer, key_id=verified.key_id, key=verified.key)
+
+    return wrapper
+
+
+def _payment_json(payment: models.Payment) -> dict[str, Any]:
+    return {
+        "reference": payment.reference,
+        "payment_id": payment.payment_id,
+        "status": payment.status,
+        "lines": [
+            {"end_to_end_id": line.end_to_end_id, "status": line.status, "amount": str(line.amount)}
+            for line in payment.lines.order_by("id")
+        ],
+    }
+
+
+@csrf_exempt
+@require_POST
+def activations(request: HttpRequest) -> HttpResponse:
+    try:
+        data = json.loads(request.body)
+        org_no, code = str(data["org_no"]), str(data["activation_code"])
+    except (ValueError, KeyError, TypeError):
+        return _unsigned(400, {"error": "invalid_json", "detail": 'expected {"org_no", "activation_code"}'})
+    now = timezone.now()
+    try:
+        company, key = services.company_activate(org_no=org_no, activation_code=code, now=now)
+    except services.SimError as exc:
+        return _unsigned(400, {"error": exc.code, "detail": str(exc)})
+    assert company.activated_at is not None
+    body = {
+        "key_id": company.org_no,
+        "signing_key": base64.b64encode(key).decode("ascii"),
+        "activated_at": company.activated_at.isoformat(),
+    }
+    return _signed(201, body, key_id=company.org_no, key=key)
+
+
+@require_POST
+@signed_api
+def payments(request: HttpRequest, *, company: models.SimCompany, now: Any) -> tuple[int, dict[str, Any]]:
+    try:
+        payment, created = services.payment_upload(company=company, document=request.body, now=now)
+    except services.DocumentInvalid as exc:
+        raise ApiError(400, exc.code, "the document was refused", errors=exc.errors) from exc
+    except services.PaymentConflict as exc:
+        raise ApiError(409, exc.code, str(exc)) from exc
+    return (201 if created else 200), _payment_json(payment)
+
+
+def _payment_or_404(company: models.SimCompany, reference: str) -> models.Payment:
+    try:
+        return selectors.payment_of_company(company=company, reference=reference)
+    except models.Payment.DoesNotExist as exc:
+        raise ApiError(404, "not_found", f"no payment {reference}") from exc
+
+
+@require_GET
+@signed_api
+def payment_detail(
+    request: HttpRequest, reference: str, *, company: models.SimCompany, now: Any
+) -> tuple[int, dict[str, Any]]:
+    return 200, _payment_json(_payment_or_404(company, reference))
+
+
+@require_POST
+@signed_api
+def payment_cancel(
+    request: HttpRequest, reference: str, *, company: models.SimCompany, now: Any
+) -> tuple[int, dict[str, Any]]:
+    payment = _payment_or_404(company, reference)
+    try:
+        payment = services.payment_cancel(
+            payment_id=payment.pk, actor="erp", now=now, reason="Cancelled by the ERP"
+        )
+    except services.PaymentConflict as exc:
+        raise ApiError(409, exc.code, str(exc)) from exc
+    return 200, _payment_json(payment)
+
+
+@require_GET
+@signed_api
+def messages(request: HttpRequest, *, company: models.SimCompany, now: Any) -> tuple[int, dict[str, Any]]:
+    try:
+        after = int(request.GET.get("after", "0"))
+        limit = int(request.GET.get("limit", "100"))
+    except ValueError as exc:
+        raise ApiError(400, "invalid_request", "after and limit must be integers") from exc
+    if after < 0 or not 1 <= limit <= 500:
+        raise ApiError(400, "invalid_request", "after must be ≥ 0 and limit 1…500")
+    rows = list(selectors.messages_after(company=company, after=after, limit=limit))
+    return 200, {
+        "messages": [
+            {
+                "id": str(row.uid),
+                "seq": row.seq,
+                "type": row.type,
+                "created_at": row.created_at.isoformat(),
+                "payload": row.payload,
+            }
+            for row in rows
+        ],
+        "next_after": rows[-1].seq if rows else after,
+    }

@@ -1,0 +1,55 @@
+"""Reads of the simulated AutoPay. Each returns a QuerySet (or one row, or None)."""
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Count, QuerySet, Sum
+
+from autopay_sim import crypto, models
+
+
+def signing_key_for(key_id: str) -> bytes | None:
+    """Return the signing key of an activated company with this org no, or None."""
+    company = models.SimCompany.objects.filter(org_no=key_id, activated_at__isnull=False).first()
+    if company is None or not company.signing_key_ciphertext:
+        return None
+    return crypto.decrypt(company.signing_key_ciphertext)
+
+
+def company_by_org_no(*, org_no: str) -> models.SimCompany:
+    """Return an activated company.
+
+    :raises SimCompany.DoesNotExist: no such activated company.
+    """
+    return models.SimCompany.objects.get(org_no=org_no, activated_at__isnull=False)
+
+
+def messages_after(*, company: models.SimCompany, after: int, limit: int) -> QuerySet[models.Message]:
+    return models.Message.objects.filter(company=company, seq__gt=after).order_by("seq")[:limit]
+
+
+def payment_of_company(*, company: models.SimCompany, reference: str) -> models.Payment:
+    """:raises Payment.DoesNotExist: no payment with this reference for this company."""
+    return models.Payment.objects.get(company=company, reference=reference)
+
+
+def companies_for_user(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[models.SimCompany]:
+    if getattr(user, "is_superuser", False):
+        return models.SimCompany.objects.all()
+    return models.SimCompany.objects.filter(memberships__user_id=int(user.pk or 0)).distinct()
+
+
+def payments_for_user(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[models.Payment]:
+    """Return the payments the user may see, newest due date first, with their line count and total."""
+    return (
+        models.Payment.objects.filter(company__in=companies_for_user(user=user))
+        .select_related("company", "agreement")
+        .annotate(line_count=Count("lines"), total=Sum("lines__amount"))
+        .order_by("-requested_date", "-reference")
+    )
+
+
+def user_is_administrator(*, user: AbstractBaseUser | AnonymousUser) -> bool:
+    if getattr(user, "is_superuser", False) or getattr(user, "is_staff", False):
+        return True
+    return models.SimMembership.objects.filter(
+        user_id=int(user.pk or 0), role=models.SimRole.ADMINISTRATOR
+    ).exists()
