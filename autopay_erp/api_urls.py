@@ -1,5 +1,21 @@
+from django.urls import path
+from rest_framework.authtoken import views as authtoken_views
 from rest_framework.routers import DefaultRouter
 
-router = DefaultRouter()
+from company import api as company_api
+from ledger import api as ledger_api
 
-urlpatterns = router.urls
+router = DefaultRouter()
+router.register("companies", company_api.CompanyViewSet, basename="company")
+router.register("bank-partners", company_api.BankPartnerViewSet, basename="bank-partner")
+router.register("accounts", ledger_api.AccountViewSet, basename="account")
+router.register("suppliers", ledger_api.SupplierViewSet, basename="supplier")
+router.register("customers", ledger_api.CustomerViewSet, basename="customer")
+router.register("open-items", ledger_api.OpenItemViewSet, basename="open-item")
+router.register("vouchers", ledger_api.VoucherViewSet, basename="voucher")
+router.register("reconciliations", ledger_api.ReconciliationViewSet, basename="reconciliation")
+
+urlpatterns = [
+    path("token/", authtoken_views.obtain_auth_token, name="api-token"),
+    *router.urls,
+]

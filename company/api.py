@@ -1,0 +1,118 @@
+"""REST API for companies and bank partners, and the tenancy scoping every company-owned endpoint uses.
+
+A user sees and writes only rows of the companies it is a member of (every company for a superuser). Another
+company's row is answered with 404, exactly as a row that does not exist.
+"""
+
+from typing import Any
+
+from django.db.models import Model, QuerySet
+from rest_framework import mixins, serializers, viewsets
+
+from company import models, tenancy
+
+COMPANY_OWNED_WRITE_METHODS = ["get", "post", "put", "patch", "head", "options"]
+
+
+def _has_company_field(model: type[Model]) -> bool:
+    return any(field.name == "company" for field in model._meta.get_fields())
+
+
+class CompanyOwnedSerializer(serializers.ModelSerializer):
+    """Offer only the user's companies (and their rows) as related objects, all of one company.
+
+    The company of an existing row cannot be changed: it would move the row to another tenant.
+    """
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        for name, field in fields.items():
+            if not isinstance(field, serializers.PrimaryKeyRelatedField) or field.read_only:
+                continue
+            queryset: QuerySet[Any] | None = field.get_queryset()
+            if queryset is None:
+                continue
+            scoped: QuerySet[Any] | None = None
+            if queryset.model is models.Company:
+                scoped = tenancy.companies_for_user(user)
+            elif _has_company_field(queryset.model):
+                scoped = tenancy.scope_to_user(queryset, user)
+            if scoped is not None:
+                field.queryset = scoped  # type: ignore[arg-type]
+            if name == "company" and self.instance is not None:
+                field.read_only = True
+        return fields
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        company = attrs.get("company") or getattr(self.instance, "company", None)
+        for name, value in attrs.items():
+            owned = name != "company" and isinstance(value, Model) and hasattr(value, "company_id")
+            if owned and company is not None and value.company_id != company.pk:
+                raise serializers.ValidationError({name: "Belongs to another company."})
+        return attrs
+
+
+class CompanyScopedViewSetMixin:
+    """Narrow the view's queryset to the user's companies."""
+
+    company_field = "company"
+    request: Any
+
+    def get_queryset(self) -> QuerySet[Any]:
+        queryset = super().get_queryset()  # type: ignore[misc]
+        return tenancy.scope_to_user(queryset, self.request.user, self.company_field)
+
+
+class CompanySerializer(serializers.ModelSerializer):
+    autopay_activated = serializers.BooleanField(
+        source="is_autopay_activated", read_only=True, help_text="Whether AutoPay holds a signing key for it."
+    )
+
+    class Meta:
+        model = models.Company
+        fields = ["id", "name", "org_no", "autopay_activated", "autopay_activated_at", "two_factor_required"]
+        read_only_fields = fields
+
+
+class CompanyViewSet(CompanyScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """The companies the user is a member of. Never shows the AutoPay signing key."""
+
+    queryset = models.Company.objects.all()
+    serializer_class = CompanySerializer
+    company_field = "pk"
+    filterset_fields = ["org_no"]
+    ordering_fields = ["name", "org_no"]
+
+
+class BankPartnerSerializer(CompanyOwnedSerializer):
+    class Meta:
+        model = models.BankPartner
+        fields = [
+            "id",
+            "company",
+            "name",
+            "ebf_system",
+            "bank_account",
+            "gl_account_no",
+            "ebf_post_settlement",
+            "ebf_download_incoming",
+            "ebf_reconcile_incoming",
+            "is_active",
+        ]
+
+
+class BankPartnerViewSet(
+    CompanyScopedViewSetMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.ReadOnlyModelViewSet,
+):
+    """Bank agreements of the user's companies."""
+
+    queryset = models.BankPartner.objects.select_related("company")
+    serializer_class = BankPartnerSerializer
+    filterset_fields = ["company", "ebf_system", "is_active"]
+    ordering_fields = ["name", "company"]

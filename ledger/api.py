@@ -1,0 +1,276 @@
+"""REST API for the ledger: chart of accounts, parties, open items, vouchers and reconciliations.
+
+Everything is scoped to the user's companies (company.api). Vouchers and reconciliations are read-only: only
+the posting and matching services write them. Amounts are Decimal strings.
+"""
+
+from typing import Any
+
+import django_filters
+from django.db import transaction
+from django.http import HttpRequest
+from rest_framework import mixins, serializers, viewsets
+
+from company import api as company_api
+from company import tenancy
+from ledger import models
+
+KID_HELP = "Norwegian KID (customer reference), digits only, MOD10 or MOD11 check digit."
+
+
+class AccountSerializer(company_api.CompanyOwnedSerializer):
+    class Meta:
+        model = models.Account
+        fields = ["id", "company", "number", "name", "kind", "role", "is_active"]
+
+
+class SupplierSerializer(company_api.CompanyOwnedSerializer):
+    class Meta:
+        model = models.Supplier
+        fields = ["id", "company", "number", "name", "org_no", "bank_account"]
+
+
+class CustomerSerializer(company_api.CompanyOwnedSerializer):
+    class Meta:
+        model = models.Customer
+        fields = ["id", "company", "number", "name", "org_no", "bank_account"]
+
+
+class OpenItemSerializer(company_api.CompanyOwnedSerializer):
+    """An open item. A new one starts open with its whole amount remaining; only reconciliation reduces it."""
+
+    kid = serializers.RegexField(
+        r"^[0-9]*$", max_length=25, required=False, allow_blank=True, help_text=KID_HELP
+    )
+
+    class Meta:
+        model = models.OpenItem
+        fields = [
+            "id",
+            "company",
+            "kind",
+            "customer",
+            "supplier",
+            "invoice_no",
+            "kid",
+            "currency",
+            "amount",
+            "remaining_amount",
+            "status",
+            "invoice_date",
+            "due_date",
+            "created_at",
+        ]
+        read_only_fields = ["remaining_amount", "status", "created_at"]
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        if self.instance is not None:
+            # What reconciliations are measured against never changes after the item exists.
+            for name in ("kind", "customer", "supplier", "amount", "currency"):
+                fields[name].read_only = True
+        return fields
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        if self.instance is None:
+            kind = attrs.get("kind")
+            party, other = (
+                ("customer", "supplier") if kind == models.OpenItemKind.CUSTOMER else ("supplier", "customer")
+            )
+            if attrs.get(party) is None or attrs.get(other) is not None:
+                raise serializers.ValidationError({party: f"A {kind} item needs a {party} and no {other}."})
+            if attrs.get("amount") == 0:
+                raise serializers.ValidationError({"amount": "An open item cannot be zero."})
+        return attrs
+
+    def create(self, validated_data: dict[str, Any]) -> models.OpenItem:
+        with transaction.atomic():
+            return models.OpenItem.objects.create(
+                **validated_data,
+                remaining_amount=validated_data["amount"],
+                status=models.OpenItemStatus.OPEN,
+            )
+
+
+class JournalLineSerializer(serializers.ModelSerializer):
+    account: serializers.SlugRelatedField[models.Account] = serializers.SlugRelatedField(
+        slug_field="number", read_only=True, help_text="Account number."
+    )
+    amount = serializers.DecimalField(
+        max_digits=18, decimal_places=2, read_only=True, help_text="Signed: debit positive, credit negative."
+    )
+
+    class Meta:
+        model = models.JournalLine
+        fields = ["id", "account", "amount", "currency", "description", "customer", "supplier"]
+        read_only_fields = fields
+
+
+class VoucherSerializer(serializers.ModelSerializer):
+    series: serializers.SlugRelatedField[models.VoucherSeries] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
+    lines = JournalLineSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = models.Voucher
+        fields = [
+            "id",
+            "company",
+            "series",
+            "number",
+            "date",
+            "description",
+            "batch",
+            "posted_at",
+            "reverses",
+            "lines",
+        ]
+        read_only_fields = fields
+
+
+class ReconciliationSerializer(serializers.ModelSerializer):
+    voucher: serializers.PrimaryKeyRelatedField[models.Voucher] = serializers.PrimaryKeyRelatedField(
+        source="journal_line.voucher", read_only=True
+    )
+
+    class Meta:
+        model = models.Reconciliation
+        fields = [
+            "id",
+            "company",
+            "open_item",
+            "journal_line",
+            "voucher",
+            "amount",
+            "overpayment_item",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+def _companies(request: HttpRequest | None) -> Any:
+    return tenancy.companies_for_user(getattr(request, "user", None))
+
+
+def _customers(request: HttpRequest | None) -> Any:
+    return tenancy.scope_to_user(models.Customer.objects.all(), getattr(request, "user", None))
+
+
+def _suppliers(request: HttpRequest | None) -> Any:
+    return tenancy.scope_to_user(models.Supplier.objects.all(), getattr(request, "user", None))
+
+
+class OpenItemFilter(django_filters.FilterSet):
+    company = django_filters.ModelChoiceFilter(queryset=_companies)
+    customer = django_filters.ModelChoiceFilter(queryset=_customers)
+    supplier = django_filters.ModelChoiceFilter(queryset=_suppliers)
+    kind = django_filters.ChoiceFilter(choices=models.OpenItemKind.choices)
+    status = django_filters.ChoiceFilter(choices=models.OpenItemStatus.choices)
+    kid = django_filters.CharFilter()
+    due_before = django_filters.DateFilter(field_name="due_date", lookup_expr="lte")
+
+    class Meta:
+        model = models.OpenItem
+        fields = ["company", "kind", "status", "customer", "supplier", "kid", "due_before"]
+
+
+class CompanyFilter(django_filters.FilterSet):
+    company = django_filters.ModelChoiceFilter(queryset=_companies)
+
+
+class AccountFilter(CompanyFilter):
+    class Meta:
+        model = models.Account
+        fields = ["company", "number", "kind", "role", "is_active"]
+
+
+class SupplierFilter(CompanyFilter):
+    class Meta:
+        model = models.Supplier
+        fields = ["company", "number", "org_no"]
+
+
+class CustomerFilter(CompanyFilter):
+    class Meta:
+        model = models.Customer
+        fields = ["company", "number", "org_no"]
+
+
+class VoucherFilter(CompanyFilter):
+    date_from = django_filters.DateFilter(field_name="date", lookup_expr="gte")
+    date_to = django_filters.DateFilter(field_name="date", lookup_expr="lte")
+
+    class Meta:
+        model = models.Voucher
+        fields = ["company", "batch", "date_from", "date_to"]
+
+
+class ReconciliationFilter(CompanyFilter):
+    class Meta:
+        model = models.Reconciliation
+        fields = ["company", "open_item"]
+
+
+class WritableViewSet(
+    company_api.CompanyScopedViewSetMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.ReadOnlyModelViewSet,
+):
+    """List, read, create and update; no delete (ledger rows are referenced by postings)."""
+
+
+class AccountViewSet(WritableViewSet):
+    """The chart of accounts of the user's companies."""
+
+    queryset = models.Account.objects.select_related("company")
+    serializer_class = AccountSerializer
+    filterset_class = AccountFilter
+    ordering_fields = ["number", "name"]
+
+
+class SupplierViewSet(WritableViewSet):
+    """Suppliers of the user's companies."""
+
+    queryset = models.Supplier.objects.all()
+    serializer_class = SupplierSerializer
+    filterset_class = SupplierFilter
+    ordering_fields = ["number", "name"]
+
+
+class CustomerViewSet(WritableViewSet):
+    """Customers of the user's companies."""
+
+    queryset = models.Customer.objects.all()
+    serializer_class = CustomerSerializer
+    filterset_class = CustomerFilter
+    ordering_fields = ["number", "name"]
+
+
+class OpenItemViewSet(WritableViewSet):
+    """Open customer and supplier items; filter by kind, status, customer, supplier and kid."""
+
+    queryset = models.OpenItem.objects.all()
+    serializer_class = OpenItemSerializer
+    filterset_class = OpenItemFilter
+    ordering_fields = ["due_date", "amount", "remaining_amount", "created_at"]
+
+
+class VoucherViewSet(company_api.CompanyScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """Posted vouchers with their lines (amount signed: debit positive, credit negative)."""
+
+    queryset = models.Voucher.objects.select_related("series").prefetch_related("lines__account")
+    serializer_class = VoucherSerializer
+    filterset_class = VoucherFilter
+    ordering_fields = ["date", "number", "posted_at"]
+
+
+class ReconciliationViewSet(company_api.CompanyScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """Reconciliations: which journal line paid how much of which open item."""
+
+    queryset = models.Reconciliation.objects.select_related("journal_line")
+    serializer_class = ReconciliationSerializer
+    filterset_class = ReconciliationFilter
+    ordering_fields = ["created_at"]

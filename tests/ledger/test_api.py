@@ -1,0 +1,144 @@
+from decimal import Decimal
+
+import pytest
+from rest_framework.test import APIClient
+
+from ledger import models
+from tests.autopay_erp import builders
+from tests.company.factories import MembershipFactory
+from tests.ledger.factories import CustomerFactory, CustomerItemFactory, SupplierFactory, SupplierItemFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def member():
+    membership = MembershipFactory.create()
+    client = APIClient()
+    client.force_authenticate(membership.user)
+    return client, membership.company
+
+
+def _new_item(client, company, **extra):
+    customer = CustomerFactory.create(company=company)
+    payload = {
+        "company": company.pk,
+        "kind": "customer",
+        "customer": customer.pk,
+        "amount": "1500.40",
+        **extra,
+    }
+    return client.post("/api/open-items/", payload, format="json")
+
+
+def test_open_item_created_through_the_api_has_its_whole_amount_remaining(member):
+    client, company = member
+    assert _new_item(client, company).json()["remaining_amount"] == "1500.40"
+
+
+def test_open_item_created_through_the_api_is_open(member):
+    client, company = member
+    item = models.OpenItem.objects.get(pk=_new_item(client, company).json()["id"])
+    assert item.status == models.OpenItemStatus.OPEN
+
+
+def test_open_item_amount_is_a_decimal_string(member):
+    client, company = member
+    CustomerItemFactory.create(company=company, amount=Decimal("10.10"), remaining_amount=Decimal("10.10"))
+    assert client.get("/api/open-items/").json()["results"][0]["amount"] == "10.10"
+
+
+def test_open_item_with_a_supplier_for_a_customer_item_is_refused(member):
+    client, company = member
+    supplier = SupplierFactory.create(company=company)
+    assert _new_item(client, company, supplier=supplier.pk).status_code == 400
+
+
+def test_open_item_of_zero_is_refused(member):
+    client, company = member
+    assert _new_item(client, company, amount="0.00").status_code == 400
+
+
+def test_open_item_with_letters_in_the_kid_is_refused(member):
+    client, company = member
+    assert _new_item(client, company, kid="12A45").status_code == 400
+
+
+def test_open_item_amount_cannot_be_changed(member):
+    client, company = member
+    item = CustomerItemFactory.create(company=company)
+    client.patch(f"/api/open-items/{item.pk}/", {"amount": "1.00"}, format="json")
+    item.refresh_from_db()
+    assert item.amount == Decimal("1000.00")
+
+
+def test_open_item_due_date_can_be_changed(member):
+    client, company = member
+    item = CustomerItemFactory.create(company=company)
+    client.patch(f"/api/open-items/{item.pk}/", {"due_date": "2026-12-24"}, format="json")
+    item.refresh_from_db()
+    assert str(item.due_date) == "2026-12-24"
+
+
+def test_open_items_filter_by_kind(member):
+    client, company = member
+    CustomerItemFactory.create(company=company)
+    supplier_item = SupplierItemFactory.create(company=company)
+    ids = [row["id"] for row in client.get("/api/open-items/", {"kind": "supplier"}).json()["results"]]
+    assert ids == [supplier_item.pk]
+
+
+def test_open_items_filter_by_status(member):
+    client, company = member
+    CustomerItemFactory.create(company=company)
+    settled = CustomerItemFactory.create(
+        company=company, remaining_amount=Decimal("0.00"), status=models.OpenItemStatus.SETTLED
+    )
+    ids = [row["id"] for row in client.get("/api/open-items/", {"status": "settled"}).json()["results"]]
+    assert ids == [settled.pk]
+
+
+def test_open_items_filter_by_kid(member):
+    client, company = member
+    CustomerItemFactory.create(company=company, kid="1234567897")
+    wanted = CustomerItemFactory.create(company=company, kid="0000123455")
+    ids = [row["id"] for row in client.get("/api/open-items/", {"kid": "0000123455"}).json()["results"]]
+    assert ids == [wanted.pk]
+
+
+def test_open_items_filter_by_customer(member):
+    client, company = member
+    CustomerItemFactory.create(company=company)
+    wanted = CustomerItemFactory.create(company=company)
+    params = {"customer": wanted.customer_id}
+    ids = [row["id"] for row in client.get("/api/open-items/", params).json()["results"]]
+    assert ids == [wanted.pk]
+
+
+def test_voucher_lines_show_account_number_and_signed_amount(member):
+    client, company = member
+    voucher = builders.balanced_voucher(company, amount=Decimal("99.95"))
+    lines = client.get(f"/api/vouchers/{voucher.pk}/").json()["lines"]
+    expected = [{"account": line.account.number, "amount": str(line.amount)} for line in voucher.lines.all()]
+    assert [{"account": line["account"], "amount": line["amount"]} for line in lines] == expected
+
+
+def test_voucher_lines_sum_to_zero(member):
+    client, company = member
+    voucher = builders.balanced_voucher(company, amount=Decimal("99.95"))
+    lines = client.get(f"/api/vouchers/{voucher.pk}/").json()["lines"]
+    assert sorted(line["amount"] for line in lines) == ["-99.95", "99.95"]
+
+
+def test_vouchers_cannot_be_written_through_the_api(member):
+    client, company = member
+    voucher = builders.balanced_voucher(company)
+    assert (
+        client.patch(f"/api/vouchers/{voucher.pk}/", {"description": "x"}, format="json").status_code == 405
+    )
+
+
+def test_account_created_for_own_company(member):
+    client, company = member
+    payload = {"company": company.pk, "number": "3000", "name": "Sales", "kind": "income"}
+    assert client.post("/api/accounts/", payload, format="json").status_code == 201
