@@ -22,7 +22,6 @@ def member():
     )
     client = APIClient()
     client.force_authenticate(membership.user)
-    client.user = membership.user
     return client, membership.company
 
 
@@ -67,7 +66,7 @@ def test_bank_partner_with_invalid_account_is_refused(member):
 def test_bank_partner_cannot_move_to_another_company(member):
     client, company = member
     partner = BankPartnerFactory.create(company=company)
-    other = MembershipFactory.create(user=client.user).company
+    other = MembershipFactory.create(user=company.memberships.get().user).company
     client.patch(f"/api/bank-partners/{partner.pk}/", {"company": other.pk}, format="json")
     partner.refresh_from_db()
     assert partner.company_id == company.pk
