@@ -109,8 +109,15 @@ def parse(document: bytes) -> Document:
         root = etree.fromstring(document, parser=_parser())
     except etree.XMLSyntaxError as exc:
         raise DocumentInvalid([f"not well-formed XML: {exc}"]) from exc
+    if root.getroottree().docinfo.doctype:
+        # A payment never needs a DTD; refusing it leaves no entity for anything to expand or fetch.
+        raise DocumentInvalid(["a DOCTYPE is not allowed"])
     schema = _schema()
-    if not schema.validate(root):
+    try:
+        valid = schema.validate(root)
+    except etree.XMLSchemaValidateError as exc:
+        raise DocumentInvalid([f"not valid against the XSD: {exc}"]) from exc
+    if not valid:
         raise DocumentInvalid([f"line {error.line}: {error.message}" for error in schema.error_log])
     errors: list[str] = []
     initiation = root.find("p:CstmrCdtTrfInitn", _N)
