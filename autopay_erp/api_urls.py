@@ -3,6 +3,7 @@ from rest_framework.authtoken import views as authtoken_views
 from rest_framework.routers import DefaultRouter
 
 from company import api as company_api
+from company import api_activation as company_api_activation
 from ledger import api as ledger_api
 
 router = DefaultRouter()
@@ -17,5 +18,10 @@ router.register("reconciliations", ledger_api.ReconciliationViewSet, basename="r
 
 urlpatterns = [
     path("token/", authtoken_views.obtain_auth_token, name="api-token"),
+    path(
+        "companies/<int:company_id>/activate-autopay/",
+        company_api_activation.CompanyActivateAutoPayView.as_view(),
+        name="company-activate-autopay",
+    ),
     *router.urls,
 ]

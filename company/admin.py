@@ -17,7 +17,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
-from company import models, services, tenancy
+from company import models, services, tenancy, views_activation
 
 
 def _has_company_field(model: type[db_models.Model]) -> bool:
@@ -121,6 +121,7 @@ class CompanyAdmin(CompanyScopedAdminMixin, SimpleHistoryAdmin):
         ),
     ]
     inlines = [MembershipInline]
+    actions = [views_activation.admin_activate_autopay]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # A new company is a new tenant: only a superuser creates one.

@@ -1,0 +1,120 @@
+"""AutoPay activation of a company: ask AutoPay for the signing key with a one-time code, store it encrypted.
+
+The interfaces (admin action, web page, REST endpoint, `manage.py autopay_activate`) each call
+`company_autopay_activate` and show its `ActivationError` as it is: the message is written for the person who
+typed the code.
+"""
+
+import datetime
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from autopay_client import client as autopay_client
+from autopay_client import errors as autopay_errors
+from company import models, services
+
+logger = logging.getLogger(__name__)
+
+ClientFactory = Callable[[str], autopay_client.AutoPayClient]
+
+
+class ActivationError(Exception):
+    """AutoPay was not activated; nothing was stored. `code` names the reason, `retryable` whether trying the
+    same code again later may work."""
+
+    def __init__(self, message: str, *, code: str, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.retryable = retryable
+
+
+def default_client_factory(org_no: str) -> autopay_client.AutoPayClient:
+    """Return a client for a company that has no key yet, at settings.AUTOPAY_BASE_URL."""
+    return autopay_client.AutoPayClient(
+        settings.AUTOPAY_BASE_URL, org_no, None, timeout=settings.AUTOPAY_TIMEOUT_SECONDS, max_retries=2
+    )
+
+
+def user_may_activate_autopay(*, user: Any, company: models.Company) -> bool:
+    """Tell whether the user may activate AutoPay for the company: a superuser or its administrator."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    return models.Membership.objects.filter(
+        user=user, company=company, role=models.Role.ADMINISTRATOR
+    ).exists()
+
+
+def _translate(exc: autopay_errors.AutoPayError, *, org_no: str) -> ActivationError:
+    if isinstance(exc, autopay_errors.ActivationRefused) and exc.code == "activation_code_used":
+        return ActivationError(
+            "This activation code has already been used. Ask AutoPay for a new one.",
+            code="activation_code_used",
+        )
+    if isinstance(exc, autopay_errors.ActivationRefused):
+        return ActivationError(
+            f"AutoPay does not know this activation code for org no {org_no}. Check the code and try again.",
+            code="activation_invalid",
+        )
+    if isinstance(exc, autopay_errors.TransportError):
+        return ActivationError(
+            "AutoPay could not be reached. Nothing was activated; try again in a moment.",
+            code="autopay_unreachable",
+            retryable=True,
+        )
+    if isinstance(exc, autopay_errors.ResponseSignatureError | autopay_errors.MalformedResponse):
+        return ActivationError(
+            "AutoPay's answer could not be trusted (bad signature or content), so no key was stored. "
+            "The code may be spent: ask AutoPay for a new one.",
+            code="activation_response_untrusted",
+        )
+    return ActivationError(
+        f"AutoPay refused the activation: {exc.detail or exc.code}.",
+        code=exc.code or "activation_failed",
+        retryable=exc.retryable,
+    )
+
+
+def company_autopay_activate(
+    *,
+    company: models.Company,
+    activation_code: str,
+    now: datetime.datetime,
+    client_factory: ClientFactory = default_client_factory,
+) -> models.Company:
+    """Activate AutoPay for the company with the one-time code AutoPay issued, and store the signing key it
+    returns, encrypted, with the key id and `now` as the activation time.
+
+    A company already activated gets the new key in place of the old one.
+
+    :raises ActivationError: when the code is empty, AutoPay refuses it or cannot be reached, its answer
+        cannot be trusted, or the key cannot be stored; nothing is stored then.
+    """
+    code = activation_code.strip()
+    if not code:
+        raise ActivationError("Enter the activation code AutoPay gave you.", code="activation_code_missing")
+    try:
+        with client_factory(company.org_no) as client:
+            activation = client.activate(code)
+    except autopay_errors.AutoPayError as exc:
+        logger.warning("AutoPay activation for %s failed: %s", company.org_no, exc.code or type(exc).__name__)
+        raise _translate(exc, org_no=company.org_no) from exc
+    try:
+        company = services.company_signing_key_set(
+            company=company, signing_key=activation.signing_key, key_id=activation.key_id, now=now
+        )
+    except (ImproperlyConfigured, services.InvalidSigningKey) as exc:
+        logger.error("AutoPay signing key for %s could not be stored: %s", company.org_no, type(exc).__name__)
+        raise ActivationError(
+            "AutoPay issued a key, but it could not be stored (no encryption key is configured). "
+            "The code is spent: ask AutoPay for a new one once the server is configured.",
+            code="key_not_stored",
+        ) from exc
+    logger.info("AutoPay activated for %s (key id %s)", company.org_no, activation.key_id)
+    return company
