@@ -2,9 +2,15 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from autopay_erp import views
+from company import views_activation as company_views_activation
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", views.dashboard, name="dashboard"),
+    path(
+        "companies/<int:company_id>/autopay/",
+        company_views_activation.company_activate_autopay,
+        name="company-activate-autopay",
+    ),
 ]
