@@ -1,8 +1,40 @@
+"""The accountant's web pages: dashboard and company switcher. Ledger pages live in ledger.views."""
+
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from company import context_processors, tenancy
+from ledger import views as ledger_views
 
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "dashboard.html")
+    company = context_processors.chosen_company(request)
+    context = {}
+    if company is not None:
+        context = ledger_views.dashboard_figures(company=company, today=timezone.localdate())
+    return render(request, "dashboard.html", context)
+
+
+@login_required
+@require_POST
+def company_switch(request: HttpRequest) -> HttpResponse:
+    """Remember the chosen company in the session; only one of the user's own companies is accepted."""
+    company_id = request.POST.get("company", "")
+    company = (
+        tenancy.companies_for_user(request.user).filter(pk=company_id).first()
+        if company_id.isdigit()
+        else None
+    )
+    if company is None:
+        return HttpResponse("Unknown company.", status=404)
+    request.session[context_processors.SESSION_KEY] = company.pk
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("dashboard")
+    return HttpResponseRedirect(target)
