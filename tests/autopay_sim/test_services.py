@@ -1,0 +1,349 @@
+"""The simulator's own behaviour: approval, amendments, the bank day, incoming payments and the commands."""
+
+import datetime
+import io
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+from django_otp.oath import TOTP
+
+from autopay_sim import models, services
+from tests.autopay_sim import factories
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime.datetime(2026, 11, 22, 9, 0, tzinfo=datetime.UTC)
+DAY = datetime.date(2026, 11, 23)
+
+
+def _totp(device) -> str:
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return f"{totp.token():0{device.digits}d}"
+
+
+def _approver(company, *, with_device: bool = True):
+    membership = factories.SimMembershipFactory(company=company)
+    device = factories.TOTPDeviceFactory(user=membership.user) if with_device else None
+    return membership.user, device
+
+
+def _payment(
+    *, approvers_required: int = 1, level: str = models.TwoFactorLevel.NONE, lines: int = 1, **line_kw
+):
+    agreement = factories.BankAgreementFactory(approvers_required=approvers_required, two_factor_level=level)
+    payment = factories.PaymentFactory(agreement=agreement)
+    for _ in range(lines):
+        factories.PaymentLineFactory(payment=payment, **line_kw)
+    return payment
+
+
+# Approval -------------------------------------------------------------------------------------------------
+
+
+def test_one_approver_makes_a_one_approver_payment_approved():
+    payment = _payment()
+    user, _ = _approver(payment.company)
+    services.payment_approve(payment_id=payment.pk, user=user, now=NOW)
+    assert models.Payment.objects.get(pk=payment.pk).status == models.AutoPayStatus.APPROVED
+
+
+def test_first_of_two_approvers_leaves_the_payment_pending_signing():
+    payment = _payment(approvers_required=2)
+    user, _ = _approver(payment.company)
+    services.payment_approve(payment_id=payment.pk, user=user, now=NOW)
+    assert models.Payment.objects.get(pk=payment.pk).status == models.AutoPayStatus.PENDING_SIGNING
+
+
+def test_second_distinct_approver_makes_the_payment_approved():
+    payment = _payment(approvers_required=2)
+    first, _ = _approver(payment.company)
+    second, _ = _approver(payment.company)
+    services.payment_approve(payment_id=payment.pk, user=first, now=NOW)
+    services.payment_approve(payment_id=payment.pk, user=second, now=NOW)
+    assert models.PaymentLine.objects.get(payment=payment).status == models.AutoPayStatus.APPROVED
+
+
+def test_the_same_approver_cannot_sign_twice():
+    payment = _payment(approvers_required=2)
+    user, _ = _approver(payment.company)
+    services.payment_approve(payment_id=payment.pk, user=user, now=NOW)
+    with pytest.raises(services.ApprovalRefused, match="another approver must sign"):
+        services.payment_approve(payment_id=payment.pk, user=user, now=NOW)
+
+
+def test_a_user_without_the_approver_role_cannot_approve():
+    payment = _payment()
+    membership = factories.SimMembershipFactory(company=payment.company, role=models.SimRole.UPLOADER)
+    factories.TOTPDeviceFactory(user=membership.user)
+    with pytest.raises(services.ApprovalRefused, match="not an AutoPay Approver"):
+        services.payment_approve(payment_id=payment.pk, user=membership.user, now=NOW)
+
+
+def test_approval_without_a_code_is_refused_when_the_agreement_asks_for_one():
+    payment = _payment(level=models.TwoFactorLevel.APPROVAL)
+    user, _ = _approver(payment.company)
+    with pytest.raises(services.ApprovalRefused, match="one-time code is required"):
+        services.payment_approve(payment_id=payment.pk, user=user, now=NOW)
+
+
+def test_approval_with_a_wrong_code_changes_nothing():
+    payment = _payment(level=models.TwoFactorLevel.APPROVAL)
+    user, device = _approver(payment.company)
+    wrong = f"{(int(_totp(device)) + 1) % 10**6:06d}"
+    with pytest.raises(services.ApprovalRefused):
+        services.payment_approve(payment_id=payment.pk, user=user, now=NOW, otp_code=wrong)
+    assert (models.Approval.objects.count(), models.Message.objects.count()) == (0, 0)
+
+
+def test_approval_with_the_current_code_approves():
+    payment = _payment(level=models.TwoFactorLevel.APPROVAL)
+    user, device = _approver(payment.company)
+    services.payment_approve(payment_id=payment.pk, user=user, now=NOW, otp_code=_totp(device))
+    assert models.Payment.objects.get(pk=payment.pk).status == models.AutoPayStatus.APPROVED
+
+
+def test_login_level_needs_a_session_verified_with_a_code():
+    payment = _payment(level=models.TwoFactorLevel.LOGIN)
+    user, _ = _approver(payment.company)
+    with pytest.raises(services.ApprovalRefused, match="log in with a one-time code"):
+        services.payment_approve(payment_id=payment.pk, user=user, now=NOW, session_verified=False)
+
+
+def test_company_requiring_two_factor_refuses_an_approver_without_a_device():
+    payment = _payment()
+    user, _ = _approver(payment.company, with_device=False)
+    with pytest.raises(services.ApprovalRefused, match="requires two-factor"):
+        services.payment_approve(payment_id=payment.pk, user=user, now=NOW)
+
+
+def test_approval_emits_one_line_status_message_per_line():
+    payment = _payment(lines=3)
+    user, _ = _approver(payment.company)
+    services.payment_approve(payment_id=payment.pk, user=user, now=NOW)
+    statuses = list(models.Message.objects.order_by("seq").values_list("payload__autopay_status", flat=True))
+    assert statuses == ["approved"] * 3
+
+
+def test_approval_records_who_and_when_as_events():
+    payment = _payment()
+    user, _ = _approver(payment.company)
+    services.payment_approve(payment_id=payment.pk, user=user, now=NOW)
+    event = models.PaymentEvent.objects.get(payment=payment, kind="status")
+    assert (event.actor, event.at, event.from_status, event.to_status) == (
+        user.username,
+        NOW,
+        "new",
+        "approved",
+    )
+
+
+# Amendments and cancel ------------------------------------------------------------------------------------
+
+
+def test_reducing_an_amount_before_approval_is_recorded_as_an_event():
+    payment = _payment()
+    line = payment.lines.get()
+    user, _ = _approver(payment.company)
+    services.payment_line_amount_reduce(line_id=line.pk, amount=Decimal("0.50"), user=user, now=NOW)
+    event = models.PaymentEvent.objects.get(kind="amount_reduced")
+    assert event.details == f"{line.end_to_end_id}: {line.amount} → 0.50"
+
+
+def test_an_amount_cannot_be_raised():
+    payment = _payment()
+    line = payment.lines.get()
+    user, _ = _approver(payment.company)
+    with pytest.raises(services.AmendRefused):
+        services.payment_line_amount_reduce(line_id=line.pk, amount=line.amount + 1, user=user, now=NOW)
+
+
+def test_an_approved_payment_cannot_change_date():
+    payment = _payment()
+    user, _ = _approver(payment.company)
+    services.payment_approve(payment_id=payment.pk, user=user, now=NOW)
+    with pytest.raises(services.AmendRefused):
+        services.payment_date_change(payment_id=payment.pk, requested_date=DAY, user=user, now=NOW)
+
+
+def test_changing_the_date_moves_the_payment():
+    payment = _payment()
+    user, _ = _approver(payment.company)
+    services.payment_date_change(
+        payment_id=payment.pk, requested_date=DAY.replace(day=30), user=user, now=NOW
+    )
+    assert models.Payment.objects.get(pk=payment.pk).requested_date == DAY.replace(day=30)
+
+
+def test_an_approved_payment_can_still_be_cancelled():
+    payment = _payment()
+    user, _ = _approver(payment.company)
+    services.payment_approve(payment_id=payment.pk, user=user, now=NOW)
+    services.payment_cancel(payment_id=payment.pk, actor="test", now=NOW)
+    assert models.PaymentLine.objects.get(payment=payment).status == models.AutoPayStatus.CANCELLED
+
+
+# The bank -------------------------------------------------------------------------------------------------
+
+
+def _approved(payment):
+    user, _ = _approver(payment.company)
+    services.payment_approve(payment_id=payment.pk, user=user, now=NOW)
+    return payment
+
+
+def test_bank_day_pays_approved_lines_in_full_on_the_day():
+    payment = _approved(_payment())
+    services.bank_day_run(day=DAY, now=NOW, seed=1)
+    line = models.PaymentLine.objects.get(payment=payment)
+    assert (line.status, line.amount_paid, line.value_date, line.bank_reference) == (
+        models.AutoPayStatus.PAID,
+        line.amount,
+        DAY,
+        f"BR20261123{line.pk:08d}",
+    )
+
+
+def test_bank_day_rejects_a_line_to_a_closed_account():
+    closed = factories.ClosedAccountFactory()
+    payment = _approved(_payment(creditor_account=closed.account))
+    services.bank_day_run(day=DAY, now=NOW)
+    line = models.PaymentLine.objects.get(payment=payment)
+    assert (line.status, line.reason) == (models.AutoPayStatus.REJECTED_IN_BANK, "closed account")
+
+
+def test_bank_day_rejects_a_kid_longer_than_the_bank_takes():
+    payment = _approved(_payment(kid=factories.kid(7, length=26)))
+    services.bank_day_run(day=DAY, now=NOW)
+    line = models.PaymentLine.objects.get(payment=payment)
+    assert (line.status, line.reason) == (models.AutoPayStatus.REJECTED_IN_BANK, "invalid KID")
+
+
+def test_bank_day_with_reject_share_one_rejects_every_line():
+    _approved(_payment(lines=4))
+    result = services.bank_day_run(day=DAY, now=NOW, seed=7, reject_share=1.0)
+    assert (result.paid, result.rejected) == (0, 4)
+
+
+def test_bank_day_random_rejections_repeat_with_the_same_seed():
+    outcomes = []
+    for _ in range(2):
+        payment = _approved(_payment(lines=10))
+        services.bank_day_run(day=DAY, now=NOW, seed=42, reject_share=0.5)
+        outcomes.append(list(payment.lines.order_by("id").values_list("status", flat=True)))
+    assert outcomes[0] == outcomes[1]
+
+
+def test_bank_day_leaves_payments_due_later_alone():
+    payment = _approved(_payment())
+    services.bank_day_run(day=payment.requested_date - datetime.timedelta(days=1), now=NOW)
+    assert models.Payment.objects.get(pk=payment.pk).status == models.AutoPayStatus.APPROVED
+
+
+def test_bank_day_emits_every_line_status_change_as_a_message():
+    payment = _approved(_payment())
+    services.bank_day_run(day=DAY, now=NOW)
+    statuses = list(
+        models.Message.objects.filter(company=payment.company)
+        .order_by("seq")
+        .values_list("payload__autopay_status", flat=True)
+    )
+    assert statuses == ["approved", "sent_to_bank", "accepted_by_bank", "paid"]
+
+
+def test_paid_message_carries_amount_value_date_and_bank_reference():
+    payment = _approved(_payment())
+    services.bank_day_run(day=DAY, now=NOW)
+    line = payment.lines.get()
+    payload = models.Message.objects.filter(company=payment.company).order_by("-seq").first().payload
+    expected = (str(line.amount), "2026-11-23", line.bank_reference, 5)
+    assert (
+        payload["amount_paid"],
+        payload["value_date"],
+        payload["bank_reference"],
+        payload["erp_status"],
+    ) == expected
+
+
+def test_bank_day_command_reports_paid_and_rejected_lines():
+    closed = factories.ClosedAccountFactory()
+    _approved(_payment(lines=2))
+    _approved(_payment(creditor_account=closed.account))
+    out = io.StringIO()
+    call_command("autopay_sim_bank", "--run-day", "--date", "2026-11-23", "--seed", "3", stdout=out)
+    assert out.getvalue().strip() == "bank day 2026-11-23: 2 payments, 2 lines paid, 1 rejected"
+
+
+# Incoming payments, approval tokens -----------------------------------------------------------------------
+
+
+def test_incoming_generation_emits_given_unknown_and_kidless_payments():
+    agreement = factories.BankAgreementFactory()
+    spec = services.IncomingSpec(
+        kid_amounts=[("0044555258", Decimal("1250.00"))], unknown_kids=2, without_kid=1
+    )
+    services.incoming_payments_generate(company_id=agreement.company_id, spec=spec, day=DAY, now=NOW, seed=5)
+    payloads = [m.payload for m in models.Message.objects.order_by("seq")]
+    summary = [(p["kid"] is not None, p["credited_account"] == agreement.debtor_account) for p in payloads]
+    assert (payloads[0]["kid"], payloads[0]["amount"], summary) == (
+        "0044555258",
+        "1250.00",
+        [(True, True), (True, True), (True, True), (False, True)],
+    )
+
+
+def test_incoming_command_takes_kids_with_amounts():
+    agreement = factories.BankAgreementFactory()
+    out = io.StringIO()
+    call_command(
+        "autopay_sim_bank", "--incoming", "--org-no", agreement.company.org_no, "--kid", "0044555258:99.50",
+        "--without-kid", "2", "--date", "2026-11-23", stdout=out,
+    )  # fmt: skip
+    assert models.Message.objects.filter(type=models.MessageType.INCOMING_PAYMENT).count() == 3
+
+
+def test_approval_token_needs_the_invoice_approvers_code():
+    company = factories.SimCompanyFactory(allow_pre_approval=True)
+    membership = factories.SimMembershipFactory(company=company, role=models.SimRole.INVOICE_APPROVER)
+    device = factories.TOTPDeviceFactory(user=membership.user)
+    message = services.approval_token_issue(
+        company_id=company.pk, user=membership.user, invoice_no="F-1", supplier_account="86011117947",
+        amount=Decimal("10.00"), currency="NOK", otp_code=_totp(device), now=NOW,
+    )  # fmt: skip
+    assert (message.type, message.payload["invoice_no"], len(message.payload["token"]) >= 32) == (
+        "approval_token",
+        "F-1",
+        True,
+    )
+
+
+# The company command --------------------------------------------------------------------------------------
+
+
+def _register(org_no: str) -> str:
+    out = io.StringIO()
+    call_command(
+        "autopay_sim_company", "--org-no", org_no, "--name", "Kommando AS", "--account",
+        factories.account_no(3, prefix="1505"), stdout=out,
+    )  # fmt: skip
+    return out.getvalue().strip()
+
+
+def test_company_command_prints_an_activation_code():
+    assert _register(factories.org_no(91000)).startswith("activation_code: ")
+
+
+def test_company_command_again_issues_a_new_code_and_the_old_one_stops_working():
+    org_no = factories.org_no(91001)
+    old = _register(org_no).removeprefix("activation_code: ")
+    _register(org_no)
+    with pytest.raises(services.ActivationInvalid):
+        services.company_activate(org_no=org_no, activation_code=old, now=timezone.now())
+
+
+def test_company_command_on_an_activated_company_says_so():
+    org_no = factories.org_no(91002)
+    code = _register(org_no).removeprefix("activation_code: ")
+    services.company_activate(org_no=org_no, activation_code=code, now=timezone.now())
+    assert _register(org_no) == "already activated"
