@@ -1,0 +1,317 @@
+"""Fill the database with a demo company: chart of accounts, parties, open items, a bank partner and a user.
+
+Idempotent: every row is looked up by its natural key first, so a second run creates nothing and changes
+nothing. Amounts and dates follow from the row's index, not from chance, so every run makes the same data.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+from django.db.models import Model
+from django.utils import timezone
+from stdnum import luhn
+
+from company import models as company_models
+from company import validators
+from ledger import models as ledger_models
+from ledger import services as ledger_services
+
+COMPANY_NAME = "Nordlys Handel AS"
+COMPANY_ORG_NO = "988077917"
+DEMO_USERNAME = "demo"
+DEMO_PASSWORD = "demo1234"  # a demo login, printed on purpose
+
+ACCOUNTS = [
+    ("1500", "Kundefordringer (accounts receivable)", ledger_models.AccountKind.ASSET, "ar_control"),
+    ("1920", "Bankinnskudd DNB", ledger_models.AccountKind.ASSET, "bank"),
+    ("2050", "Annen egenkapital (opening balances)", ledger_models.AccountKind.EQUITY, ""),
+    ("2400", "Leverandørgjeld (accounts payable)", ledger_models.AccountKind.LIABILITY, "ap_control"),
+    ("2990", "Uavklarte innbetalinger (suspense)", ledger_models.AccountKind.LIABILITY, "suspense"),
+    ("3000", "Salgsinntekt, avgiftspliktig", ledger_models.AccountKind.INCOME, ""),
+    ("3100", "Salgsinntekt, avgiftsfri", ledger_models.AccountKind.INCOME, ""),
+    ("4000", "Varekjøp", ledger_models.AccountKind.EXPENSE, ""),
+    ("6300", "Leie lokale", ledger_models.AccountKind.EXPENSE, ""),
+    ("6800", "Kontorrekvisita", ledger_models.AccountKind.EXPENSE, ""),
+    ("7770", "Bank- og kortgebyrer", ledger_models.AccountKind.EXPENSE, ""),
+    ("8050", "Renteinntekter", ledger_models.AccountKind.INCOME, ""),
+]
+SERIES = [("GL", "General journal"), ("AP", "Supplier payments"), ("AR", "Customer payments"), ("BK", "Bank")]
+SUPPLIERS = [
+    "Fjordkraft Strøm AS",
+    "Bergen Kontorutstyr AS",
+    "Tromsø Transport AS",
+    "Oslo Emballasje AS",
+    "Trondheim Data AS",
+    "Stavanger Rengjøring AS",
+    "Lofoten Sjømat AS",
+    "Hamar Eiendom AS",
+    "Kristiansand Trykkeri AS",
+]
+CUSTOMERS = [
+    "Alta Bygg AS",
+    "Bodø Butikkdrift AS",
+    "Drammen Hotell AS",
+    "Gjøvik Sport AS",
+    "Haugesund Marine AS",
+    "Molde Bakeri AS",
+    "Narvik Verksted AS",
+    "Ålesund Møbler AS",
+    "Voss Camping AS",
+]
+BANK_PREFIXES = ["1503", "9710", "3000", "1254", "6011", "1822", "9235", "1206", "2801"]
+SUPPLIER_ITEMS = 24
+CUSTOMER_ITEMS = 24
+DEMO_BANK_BASE = "1503427"
+
+
+@dataclass
+class Tally:
+    """How many rows of each kind were created and how many were there already."""
+
+    created: dict[str, int] = field(default_factory=dict)
+    existing: dict[str, int] = field(default_factory=dict)
+
+    def count(self, what: str, created: bool) -> None:
+        bucket = self.created if created else self.existing
+        bucket[what] = bucket.get(what, 0) + 1
+
+
+def _with_mod11(base: str) -> str:
+    """Return the first number from `base` upwards that has a MOD11 check digit, with the digit appended."""
+    width = len(base)
+    number = int(base)
+    while (check := validators.mod11_check_digit(f"{number:0{width}d}")) is None:
+        number += 1
+    return f"{number:0{width}d}{check}"
+
+
+def kid_mod10(base: str) -> str:
+    """Return `base` with its MOD10 (Luhn) KID check digit."""
+    return base + luhn.calc_check_digit(base)
+
+
+def kid_mod11(base: str) -> str | None:
+    """Return `base` with its MOD11 KID check digit, or None when the remainder gives none.
+
+    python-stdnum has no KID module; MOD11 KIDs use the same weights 2..7 as account numbers, computed by
+    company.validators.mod11_check_digit.
+    """
+    check = validators.mod11_check_digit(base)
+    return None if check is None else base + check
+
+
+def _amount(index: int, low: int, spread: int) -> Decimal:
+    return Decimal(f"{low + (index * 7919) % spread}.{(index * 37) % 100:02d}")
+
+
+def _get_or_create[M: Model](
+    tally: Tally, what: str, model: type[M], defaults: dict[str, Any], **lookup: Any
+) -> M:
+    obj, created = model._default_manager.get_or_create(defaults=defaults, **lookup)
+    tally.count(what, created)
+    return obj
+
+
+def demo_seed(*, today: datetime.date, now: datetime.datetime) -> Tally:
+    """Create the demo company and everything in it that does not exist yet; return what was done."""
+    tally = Tally()
+    with transaction.atomic():
+        company = _get_or_create(
+            tally, "company", company_models.Company, {"name": COMPANY_NAME}, org_no=COMPANY_ORG_NO
+        )
+        accounts = {
+            number: _get_or_create(
+                tally,
+                "account",
+                ledger_models.Account,
+                {"name": name, "kind": kind, "role": role},
+                company=company,
+                number=number,
+            )
+            for number, name, kind, role in ACCOUNTS
+        }
+        series = {
+            code: _get_or_create(
+                tally,
+                "voucher series",
+                ledger_models.VoucherSeries,
+                {"name": name},
+                company=company,
+                code=code,
+            )
+            for code, name in SERIES
+        }
+        _get_or_create(
+            tally,
+            "bank partner",
+            company_models.BankPartner,
+            {
+                "name": "DNB",
+                "ebf_system": company_models.EbfSystem.AUTOPAY,
+                "gl_account_no": "1920",
+                "ebf_post_settlement": True,
+            },
+            company=company,
+            bank_account=_with_mod11(DEMO_BANK_BASE + "000"),
+        )
+        suppliers = [
+            _get_or_create(
+                tally,
+                "supplier",
+                ledger_models.Supplier,
+                {
+                    "name": name,
+                    "org_no": _with_mod11(f"9{index + 21:02d}{index * 13 % 100:02d}333"),
+                    "bank_account": _with_mod11(f"{BANK_PREFIXES[index]}{10 + index:02d}{index * 271:04d}"),
+                },
+                company=company,
+                number=20001 + index,
+            )
+            for index, name in enumerate(SUPPLIERS)
+        ]
+        customers = [
+            _get_or_create(
+                tally,
+                "customer",
+                ledger_models.Customer,
+                {"name": name, "org_no": _with_mod11(f"9{index + 51:02d}{index * 17 % 100:02d}555")},
+                company=company,
+                number=10001 + index,
+            )
+            for index, name in enumerate(CUSTOMERS)
+        ]
+        for index in range(SUPPLIER_ITEMS):
+            supplier = suppliers[index % len(suppliers)]
+            due = today + datetime.timedelta(days=(index * 5) % 45 - 15)
+            kid = kid_mod10(f"{700000 + index * 31:07d}") if index % 3 == 0 else ""
+            _get_or_create(
+                tally,
+                "supplier item",
+                ledger_models.OpenItem,
+                {
+                    "kind": ledger_models.OpenItemKind.SUPPLIER,
+                    "kid": kid,
+                    "amount": _amount(index, 800, 40000),
+                    "remaining_amount": _amount(index, 800, 40000),
+                    "status": ledger_models.OpenItemStatus.OPEN,
+                    "invoice_date": due - datetime.timedelta(days=30),
+                    "due_date": due,
+                },
+                company=company,
+                supplier=supplier,
+                invoice_no=f"L{2026000 + index}",
+            )
+        for index in range(CUSTOMER_ITEMS):
+            customer = customers[index % len(customers)]
+            invoice_no = f"{100100 + index}"
+            base = f"{customer.number:05d}{invoice_no}"
+            kid = (kid_mod11(base) if index % 2 else None) or kid_mod10(base)
+            due = today + datetime.timedelta(days=(index * 4) % 40 - 12)
+            _get_or_create(
+                tally,
+                "customer item",
+                ledger_models.OpenItem,
+                {
+                    "kind": ledger_models.OpenItemKind.CUSTOMER,
+                    "kid": kid,
+                    "amount": _amount(index, 500, 25000),
+                    "remaining_amount": _amount(index, 500, 25000),
+                    "status": ledger_models.OpenItemStatus.OPEN,
+                    "invoice_date": due - datetime.timedelta(days=14),
+                    "due_date": due,
+                },
+                company=company,
+                customer=customer,
+                invoice_no=invoice_no,
+            )
+        _opening_balances(
+            tally, company=company, accounts=accounts, series=series["GL"], today=today, now=now
+        )
+        _demo_user(tally, company=company)
+    return tally
+
+
+def _opening_balances(
+    tally: Tally,
+    *,
+    company: company_models.Company,
+    accounts: dict[str, ledger_models.Account],
+    series: ledger_models.VoucherSeries,
+    today: datetime.date,
+    now: datetime.datetime,
+) -> None:
+    """Post the open items' totals against the control accounts once, so that the books match the items."""
+    description = "Opening balance of open items (demo data)"
+    if ledger_models.Voucher.objects.filter(company=company, description=description).exists():
+        tally.count("voucher", False)
+        return
+    items = ledger_models.OpenItem.objects.filter(company=company)
+    receivable = sum(
+        (i.amount for i in items.filter(kind=ledger_models.OpenItemKind.CUSTOMER)), Decimal("0.00")
+    )
+    payable = sum((i.amount for i in items.filter(kind=ledger_models.OpenItemKind.SUPPLIER)), Decimal("0.00"))
+    equity = accounts["2050"].pk
+    ledger_services.voucher_post(
+        company=company,
+        series=series,
+        date=today - datetime.timedelta(days=30),
+        description=description,
+        lines=[
+            ledger_services.LineSpec(
+                account_id=accounts["1500"].pk, amount=receivable, description="Receivables"
+            ),
+            ledger_services.LineSpec(account_id=accounts["2400"].pk, amount=-payable, description="Payables"),
+            ledger_services.LineSpec(account_id=equity, amount=payable - receivable, description="Equity"),
+        ],
+        now=now,
+    )
+    tally.count("voucher", True)
+
+
+def _demo_user(tally: Tally, *, company: company_models.Company) -> None:
+    user_model = get_user_model()
+    user, created = user_model._default_manager.get_or_create(
+        username=DEMO_USERNAME,
+        defaults={"email": "demo@nordlys.example", "is_staff": True, "is_superuser": True},
+    )
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save(update_fields=["password"])
+    tally.count("user", created)
+    for role in company_models.Role:
+        _get_or_create(
+            tally, "membership", company_models.Membership, {}, user=user, company=company, role=role
+        )
+
+
+class Command(BaseCommand):
+    help = "Create the demo company Nordlys Handel AS with its books, parties, open items and a demo user."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--today",
+            type=datetime.date.fromisoformat,
+            default=None,
+            help="The date due dates are spread around (YYYY-MM-DD); default today.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        today = options["today"] or timezone.localdate()
+        try:
+            tally = demo_seed(today=today, now=timezone.now())
+        except Exception as exc:  # a demo seed that fails says why, and has changed nothing
+            raise CommandError(f"Demo data not created: {exc}") from exc
+        for what in sorted(set(tally.created) | set(tally.existing)):
+            created, existing = tally.created.get(what, 0), tally.existing.get(what, 0)
+            self.stdout.write(f"{what:>15}: {created} created, {existing} already there")
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo company {COMPANY_NAME} ({COMPANY_ORG_NO}), due dates around {today:%Y-%m-%d}. "
+                f"Log in as {DEMO_USERNAME} / {DEMO_PASSWORD}."
+            )
+        )
