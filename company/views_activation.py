@@ -78,5 +78,6 @@ def admin_activate_autopay(
         "company": company,
         "form": form,
         "action_checkbox_name": admin_helpers.ACTION_CHECKBOX_NAME,
+        "action_name": request.POST.get("action", "admin_activate_autopay"),
     }
     return TemplateResponse(request, "admin/company/company/activate_autopay.html", context)
