@@ -1,5 +1,6 @@
 import base64
 import datetime
+import logging
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -119,3 +120,21 @@ def test_staff_can_pick_only_own_companies_for_a_bank_partner(staff_client):
 def test_staff_cannot_add_a_company(staff_client):
     MembershipFactory.create(user=staff_client.user)
     assert staff_client.get(reverse("admin:company_company_add")).status_code == 403
+
+
+def test_setting_the_key_in_admin_logs_nothing_of_it(admin_client, caplog, settings):
+    settings.DEBUG = True  # SQL statements are logged only with DEBUG on
+    caplog.set_level(logging.DEBUG)
+    company = CompanyFactory.create()
+    admin_client.post(
+        reverse("admin:company_company_change", args=[company.pk]),
+        {
+            "name": company.name,
+            "org_no": company.org_no,
+            "new_signing_key": base64.b64encode(SIGNING_KEY).decode(),
+            "memberships-TOTAL_FORMS": "0",
+            "memberships-INITIAL_FORMS": "0",
+        },
+    )
+    logged = caplog.text + "".join(repr(record.args) for record in caplog.records)
+    assert not any(form in logged for form in [base64.b64encode(SIGNING_KEY).decode(), SIGNING_KEY.hex()])
