@@ -18,6 +18,14 @@ from stdnum.no import kontonr
 from autopay_sim import crypto, models, pain001
 
 KID_MAX_DIGITS_AT_BANK = 25
+ENDED_WITH_REASON = frozenset(
+    {
+        models.AutoPayStatus.CANCELLED,
+        models.AutoPayStatus.CANCELLED_IN_BANK,
+        models.AutoPayStatus.REJECTED_IN_BANK,
+        models.AutoPayStatus.ERROR,
+    }
+)
 
 
 class SimError(Exception):
@@ -265,10 +273,12 @@ def _payment_transition(
         details=reason,
     )
     movable = lines_from if lines_from is not None else frozenset({from_status})
+    # A line's `reason` says why it was rejected or cancelled (the wire's line_status payload), nothing else.
+    line_reason = reason if to in ENDED_WITH_REASON else ""
     for line in payment.lines.order_by("id"):
         if line.status in movable and line.status != to:
             line.payment = payment
-            _line_transition(line=line, to=to, actor=actor, now=now, reason=reason)
+            _line_transition(line=line, to=to, actor=actor, now=now, reason=line_reason)
     return payment
 
 

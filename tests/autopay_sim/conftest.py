@@ -73,12 +73,12 @@ def api_url(live_server) -> str:
 
 @pytest.fixture
 def sim_company(transactional_db):
-    return factories.SimCompanyFactory()
+    return factories.SimCompanyFactory.create()
 
 
 @pytest.fixture
 def agreement(sim_company):
-    return factories.BankAgreementFactory(company=sim_company)
+    return factories.BankAgreementFactory.create(company=sim_company)
 
 
 @pytest.fixture

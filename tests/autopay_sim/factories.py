@@ -2,6 +2,7 @@ import datetime
 
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from stdnum import luhn
@@ -38,7 +39,7 @@ def kid(n: int, length: int = 10) -> str:
     return body + luhn.calc_check_digit(body)
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)
@@ -47,7 +48,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password("correct horse battery staple")
 
 
-class SimCompanyFactory(factory.django.DjangoModelFactory):
+class SimCompanyFactory(factory.django.DjangoModelFactory[models.SimCompany]):
     """An activated company whose signing key is SIGNING_KEY."""
 
     class Meta:
@@ -59,7 +60,7 @@ class SimCompanyFactory(factory.django.DjangoModelFactory):
     activated_at = factory.LazyFunction(timezone.now)
 
 
-class BankAgreementFactory(factory.django.DjangoModelFactory):
+class BankAgreementFactory(factory.django.DjangoModelFactory[models.BankAgreement]):
     class Meta:
         model = models.BankAgreement
 
@@ -69,7 +70,7 @@ class BankAgreementFactory(factory.django.DjangoModelFactory):
     two_factor_level = models.TwoFactorLevel.NONE
 
 
-class SimMembershipFactory(factory.django.DjangoModelFactory):
+class SimMembershipFactory(factory.django.DjangoModelFactory[models.SimMembership]):
     class Meta:
         model = models.SimMembership
 
@@ -78,7 +79,7 @@ class SimMembershipFactory(factory.django.DjangoModelFactory):
     role = models.SimRole.APPROVER
 
 
-class TOTPDeviceFactory(factory.django.DjangoModelFactory):
+class TOTPDeviceFactory(factory.django.DjangoModelFactory[TOTPDevice]):
     class Meta:
         model = TOTPDevice
 
@@ -87,7 +88,7 @@ class TOTPDeviceFactory(factory.django.DjangoModelFactory):
     confirmed = True
 
 
-class PaymentFactory(factory.django.DjangoModelFactory):
+class PaymentFactory(factory.django.DjangoModelFactory[models.Payment]):
     class Meta:
         model = models.Payment
 
@@ -102,7 +103,7 @@ class PaymentFactory(factory.django.DjangoModelFactory):
     uploaded_at = factory.LazyFunction(timezone.now)
 
 
-class PaymentLineFactory(factory.django.DjangoModelFactory):
+class PaymentLineFactory(factory.django.DjangoModelFactory[models.PaymentLine]):
     class Meta:
         model = models.PaymentLine
 
@@ -114,7 +115,7 @@ class PaymentLineFactory(factory.django.DjangoModelFactory):
     kid = factory.Sequence(lambda n: kid(n + 1000))
 
 
-class ClosedAccountFactory(factory.django.DjangoModelFactory):
+class ClosedAccountFactory(factory.django.DjangoModelFactory[models.ClosedAccount]):
     class Meta:
         model = models.ClosedAccount
 

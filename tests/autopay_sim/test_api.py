@@ -4,6 +4,7 @@ import base64
 import concurrent.futures
 import datetime
 from decimal import Decimal
+from typing import Any
 
 import httpx
 import pytest
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _document(company, agreement, payment_id: str = "PAY-1", **line_changes) -> bytes:
-    line = {
+    line: dict[str, Any] = {
         "end_to_end_id": "LINE-1",
         "amount": Decimal("1250.00"),
         "creditor_account": factories.account_no(7, prefix="8601"),
@@ -261,7 +262,7 @@ def test_mod11_kid_is_accepted(signed, sim_company, agreement):
 
 
 def test_debtor_account_without_bank_agreement_is_refused(signed, sim_company, agreement):
-    other = factories.BankAgreementFactory()  # an agreement of another company
+    other = factories.BankAgreementFactory.create()  # an agreement of another company
     document = pain001(
         org_no=sim_company.org_no,
         payment_id="PAY-2",
@@ -301,7 +302,7 @@ def test_duplicate_end_to_end_ids_are_refused(signed, sim_company, agreement):
 
 
 def test_payment_of_another_company_is_not_found(signed):
-    other = factories.PaymentLineFactory().payment
+    other = factories.PaymentLineFactory.create().payment
     response = signed.get(f"/payments/{other.reference}")
     assert (response.status_code, response.json()["error"]) == (404, "not_found")
 
@@ -317,7 +318,7 @@ def test_cancel_before_the_bank_cancels_every_line(signed, sim_company, agreemen
 
 
 def test_cancel_after_the_bank_has_the_payment_is_a_conflict(signed, sim_company, agreement):
-    line = factories.PaymentLineFactory(
+    line = factories.PaymentLineFactory.create(
         payment__agreement=agreement, payment__status=models.AutoPayStatus.SENT_TO_BANK, status="sent_to_bank"
     )
     response = signed.post(f"/payments/{line.payment.reference}/cancel")
@@ -379,7 +380,7 @@ def test_line_status_message_carries_the_mapped_erp_status(signed, sim_company, 
 
 def test_messages_are_only_the_companys_own(signed, client_for, sim_company, agreement):
     _three_line_payment_cancelled(signed, sim_company, agreement)
-    other = factories.SimCompanyFactory()
+    other = factories.SimCompanyFactory.create()
     page = client_for(other).get("/messages").json()
     assert page["messages"] == []
 

@@ -24,18 +24,20 @@ def _totp(device) -> str:
 
 
 def _approver(company, *, with_device: bool = True):
-    membership = factories.SimMembershipFactory(company=company)
-    device = factories.TOTPDeviceFactory(user=membership.user) if with_device else None
+    membership = factories.SimMembershipFactory.create(company=company)
+    device = factories.TOTPDeviceFactory.create(user=membership.user) if with_device else None
     return membership.user, device
 
 
 def _payment(
     *, approvers_required: int = 1, level: str = models.TwoFactorLevel.NONE, lines: int = 1, **line_kw
 ):
-    agreement = factories.BankAgreementFactory(approvers_required=approvers_required, two_factor_level=level)
-    payment = factories.PaymentFactory(agreement=agreement)
+    agreement = factories.BankAgreementFactory.create(
+        approvers_required=approvers_required, two_factor_level=level
+    )
+    payment = factories.PaymentFactory.create(agreement=agreement)
     for _ in range(lines):
-        factories.PaymentLineFactory(payment=payment, **line_kw)
+        factories.PaymentLineFactory.create(payment=payment, **line_kw)
     return payment
 
 
@@ -75,8 +77,8 @@ def test_the_same_approver_cannot_sign_twice():
 
 def test_a_user_without_the_approver_role_cannot_approve():
     payment = _payment()
-    membership = factories.SimMembershipFactory(company=payment.company, role=models.SimRole.UPLOADER)
-    factories.TOTPDeviceFactory(user=membership.user)
+    membership = factories.SimMembershipFactory.create(company=payment.company, role=models.SimRole.UPLOADER)
+    factories.TOTPDeviceFactory.create(user=membership.user)
     with pytest.raises(services.ApprovalRefused, match="not an AutoPay Approver"):
         services.payment_approve(payment_id=payment.pk, user=membership.user, now=NOW)
 
@@ -206,7 +208,7 @@ def test_bank_day_pays_approved_lines_in_full_on_the_day():
 
 
 def test_bank_day_rejects_a_line_to_a_closed_account():
-    closed = factories.ClosedAccountFactory()
+    closed = factories.ClosedAccountFactory.create()
     payment = _approved(_payment(creditor_account=closed.account))
     services.bank_day_run(day=DAY, now=NOW)
     line = models.PaymentLine.objects.get(payment=payment)
@@ -256,7 +258,7 @@ def test_paid_message_carries_amount_value_date_and_bank_reference():
     payment = _approved(_payment())
     services.bank_day_run(day=DAY, now=NOW)
     line = payment.lines.get()
-    payload = models.Message.objects.filter(company=payment.company).order_by("-seq").first().payload
+    payload = models.Message.objects.filter(company=payment.company).latest("seq").payload
     expected = (str(line.amount), "2026-11-23", line.bank_reference, 5)
     assert (
         payload["amount_paid"],
@@ -267,7 +269,7 @@ def test_paid_message_carries_amount_value_date_and_bank_reference():
 
 
 def test_bank_day_command_reports_paid_and_rejected_lines():
-    closed = factories.ClosedAccountFactory()
+    closed = factories.ClosedAccountFactory.create()
     _approved(_payment(lines=2))
     _approved(_payment(creditor_account=closed.account))
     out = io.StringIO()
@@ -279,7 +281,7 @@ def test_bank_day_command_reports_paid_and_rejected_lines():
 
 
 def test_incoming_generation_emits_given_unknown_and_kidless_payments():
-    agreement = factories.BankAgreementFactory()
+    agreement = factories.BankAgreementFactory.create()
     spec = services.IncomingSpec(
         kid_amounts=[("0044555258", Decimal("1250.00"))], unknown_kids=2, without_kid=1
     )
@@ -294,7 +296,7 @@ def test_incoming_generation_emits_given_unknown_and_kidless_payments():
 
 
 def test_incoming_command_takes_kids_with_amounts():
-    agreement = factories.BankAgreementFactory()
+    agreement = factories.BankAgreementFactory.create()
     out = io.StringIO()
     call_command(
         "autopay_sim_bank", "--incoming", "--org-no", agreement.company.org_no, "--kid", "0044555258:99.50",
@@ -304,9 +306,9 @@ def test_incoming_command_takes_kids_with_amounts():
 
 
 def test_approval_token_needs_the_invoice_approvers_code():
-    company = factories.SimCompanyFactory(allow_pre_approval=True)
-    membership = factories.SimMembershipFactory(company=company, role=models.SimRole.INVOICE_APPROVER)
-    device = factories.TOTPDeviceFactory(user=membership.user)
+    company = factories.SimCompanyFactory.create(allow_pre_approval=True)
+    membership = factories.SimMembershipFactory.create(company=company, role=models.SimRole.INVOICE_APPROVER)
+    device = factories.TOTPDeviceFactory.create(user=membership.user)
     message = services.approval_token_issue(
         company_id=company.pk, user=membership.user, invoice_no="F-1", supplier_account="86011117947",
         amount=Decimal("10.00"), currency="NOK", otp_code=_totp(device), now=NOW,

@@ -1,0 +1,64 @@
+"""The simulator's web pages, through Django's test client."""
+
+import pytest
+from django.urls import reverse
+
+from autopay_sim import models
+from tests.autopay_sim import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def approver(client):
+    membership = factories.SimMembershipFactory.create()
+    client.force_login(membership.user)
+    return membership
+
+
+def test_outgoing_transactions_list_the_companys_payments_by_date(client, approver):
+    agreement = factories.BankAgreementFactory.create(company=approver.company)
+    later = factories.PaymentLineFactory.create(
+        payment__agreement=agreement, payment__requested_date="2026-12-01"
+    ).payment
+    sooner = factories.PaymentLineFactory.create(
+        payment__agreement=agreement, payment__requested_date="2026-11-25"
+    ).payment
+    html = client.get(reverse("autopay_sim:home")).content.decode()
+    assert html.index(later.payment_id) < html.index(sooner.payment_id)
+
+
+def test_a_payment_of_another_company_is_not_shown(client, approver):
+    other = factories.PaymentLineFactory.create().payment
+    response = client.get(reverse("autopay_sim:payment", args=[other.reference]))
+    assert response.status_code == 404
+
+
+def test_pages_need_a_login(client):
+    response = client.get(reverse("autopay_sim:home"))
+    assert response.url.startswith(reverse("autopay_sim:login"))
+
+
+def test_reducing_an_amount_in_the_page_records_an_event(client, approver):
+    agreement = factories.BankAgreementFactory.create(company=approver.company)
+    line = factories.PaymentLineFactory.create(payment__agreement=agreement, amount="100.00")
+    client.post(
+        reverse("autopay_sim:line-amount", args=[line.payment.reference, line.pk]), {"amount": "80,00"}
+    )
+    assert (
+        models.PaymentEvent.objects.get(kind="amount_reduced").details
+        == f"{line.end_to_end_id}: 100.00 → 80.00"
+    )
+
+
+def test_run_bank_day_button_is_for_administrators_only(client, approver):
+    response = client.post(reverse("autopay_sim:bank-run-day"))
+    assert response.status_code == 403
+
+
+def test_administrator_runs_the_bank_day_from_the_page(client, approver):
+    factories.SimMembershipFactory.create(
+        user=approver.user, company=approver.company, role=models.SimRole.ADMINISTRATOR
+    )
+    response = client.post(reverse("autopay_sim:bank-run-day"), follow=True)
+    assert "Bank day" in response.content.decode()
