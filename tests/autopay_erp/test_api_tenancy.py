@@ -161,6 +161,12 @@ def test_api_docs_page_loads():
     assert client.get("/api/docs/").status_code == 200
 
 
+def test_api_docs_load_swagger_ui_from_our_own_static_files():
+    client = APIClient()
+    client.force_authenticate(UserFactory.create())
+    assert b"/static/drf_spectacular_sidecar/swagger-ui-dist/" in client.get("/api/docs/").content
+
+
 def test_reconciliation_lists_its_voucher(api):
     client, own, _ = api
     data = client.get(f"/api/reconciliations/{own['reconciliations'].pk}/").json()
