@@ -2,6 +2,7 @@
 
 import base64
 import json
+import logging
 import secrets
 from collections.abc import Callable
 from functools import wraps
@@ -13,6 +14,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from autopay_sim import models, selectors, services, signing
+
+logger = logging.getLogger(__name__)
 
 # Refusals that cannot be signed: there is no key to sign them with.
 UNSIGNED_REFUSALS = frozenset({"signature_missing", "unknown_key"})
@@ -85,6 +88,10 @@ def signed_api(view: SignedView) -> Callable[..., HttpResponse]:
             status, answer = view(request, *args, company=company, now=now, **kwargs)
         except ApiError as exc:
             status, answer = exc.status, exc.body
+        except Exception:
+            # The wire promises a signed JSON 500, never Django's HTML page.
+            logger.exception("AutoPay API %s %s failed", request.method, request.path)
+            status, answer = 500, {"error": "internal", "detail": "internal error"}
         return _signed(status, answer, key_id=verified.key_id, key=verified.key)
 
     return wrapper

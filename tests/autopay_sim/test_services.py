@@ -1,11 +1,13 @@
 """The simulator's own behaviour: approval, amendments, the bank day, incoming payments and the commands."""
 
+import concurrent.futures
 import datetime
 import io
 from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.utils import timezone
 from django_otp.oath import TOTP
 
@@ -349,3 +351,20 @@ def test_company_command_on_an_activated_company_says_so():
     code = _register(org_no).removeprefix("activation_code: ")
     services.company_activate(org_no=org_no, activation_code=code, now=timezone.now())
     assert _register(org_no) == "already activated"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_get_gap_free_message_seqs():
+    agreement = factories.BankAgreementFactory.create()
+    spec = services.IncomingSpec(kid_amounts=[], without_kid=3)
+
+    def emit(seed: int) -> None:
+        services.incoming_payments_generate(
+            company_id=agreement.company_id, spec=spec, day=DAY, now=NOW, seed=seed
+        )
+        connection.close()
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(emit, range(8)))
+    seqs = list(models.Message.objects.order_by("seq").values_list("seq", flat=True))
+    assert seqs == list(range(1, 25))
