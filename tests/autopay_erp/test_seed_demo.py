@@ -3,6 +3,7 @@ import io
 import re
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db.models import Sum
 from stdnum import luhn
@@ -36,8 +37,8 @@ def _seed() -> str:
 
 
 def _counts() -> dict[str, int]:
-    counts = {model.__name__: model.objects.count() for model in MODELS}
-    counts["User"] = company_models.Membership.user.field.related_model.objects.count()
+    counts = {model.__name__: model._default_manager.count() for model in MODELS}
+    counts["User"] = get_user_model()._default_manager.count()
     return counts
 
 
