@@ -11,7 +11,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST
 
 from autopay_sim import models, selectors, services, signing
 
@@ -55,9 +55,16 @@ def _signed(status: int, body: dict[str, Any], *, key_id: str, key: bytes) -> Ht
 SignedView = Callable[..., tuple[int, dict[str, Any]]]
 
 
-def signed_api(view: SignedView) -> Callable[..., HttpResponse]:
-    """Verify the request's signature and nonce, call the view with the signing company, sign its answer."""
+def signed_api(method: str) -> Callable[[SignedView], Callable[..., HttpResponse]]:
+    """Verify the request's signature and nonce, call the view with the signing company, sign its answer.
 
+    A request with another method than `method` gets a signed 405, so that every answer to a signed request is
+    signed.
+    """
+    return lambda view: _signed_view(view, method)
+
+
+def _signed_view(view: SignedView, method: str) -> Callable[..., HttpResponse]:
     @csrf_exempt
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -83,6 +90,9 @@ def signed_api(view: SignedView) -> Callable[..., HttpResponse]:
             return _signed(
                 401, {"error": exc.code, "detail": str(exc)}, key_id=verified.key_id, key=verified.key
             )
+        if request.method != method:
+            answer = {"error": "method_not_allowed", "detail": f"use {method}"}
+            return _signed(405, answer, key_id=verified.key_id, key=verified.key)
         company = selectors.company_by_org_no(org_no=verified.key_id)
         try:
             status, answer = view(request, *args, company=company, now=now, **kwargs)
@@ -131,8 +141,7 @@ def activations(request: HttpRequest) -> HttpResponse:
     return _signed(201, body, key_id=company.org_no, key=key)
 
 
-@require_POST
-@signed_api
+@signed_api("POST")
 def payments(request: HttpRequest, *, company: models.SimCompany, now: Any) -> tuple[int, dict[str, Any]]:
     try:
         payment, created = services.payment_upload(company=company, document=request.body, now=now)
@@ -150,16 +159,14 @@ def _payment_or_404(company: models.SimCompany, reference: str) -> models.Paymen
         raise ApiError(404, "not_found", f"no payment {reference}") from exc
 
 
-@require_GET
-@signed_api
+@signed_api("GET")
 def payment_detail(
     request: HttpRequest, reference: str, *, company: models.SimCompany, now: Any
 ) -> tuple[int, dict[str, Any]]:
     return 200, _payment_json(_payment_or_404(company, reference))
 
 
-@require_POST
-@signed_api
+@signed_api("POST")
 def payment_cancel(
     request: HttpRequest, reference: str, *, company: models.SimCompany, now: Any
 ) -> tuple[int, dict[str, Any]]:
@@ -173,8 +180,7 @@ def payment_cancel(
     return 200, _payment_json(payment)
 
 
-@require_GET
-@signed_api
+@signed_api("GET")
 def messages(request: HttpRequest, *, company: models.SimCompany, now: Any) -> tuple[int, dict[str, Any]]:
     try:
         after = int(request.GET.get("after", "0"))

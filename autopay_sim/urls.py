@@ -20,4 +20,5 @@ urlpatterns = [
     path("payments/<str:reference>/date/", views.payment_date, name="payment-date"),
     path("payments/<str:reference>/lines/<int:line_id>/amount/", views.line_amount, name="line-amount"),
     path("bank/run-day/", views.bank_run_day, name="bank-run-day"),
+    path("approval/", views.invoice_approval, name="invoice-approval"),
 ]

@@ -191,3 +191,38 @@ def bank_run_day(request: HttpRequest) -> HttpResponse:
         f"Bank day {day}: {result.payments} payments, {result.paid} lines paid, {result.rejected} rejected.",
     )
     return redirect("autopay_sim:home")
+
+
+class InvoiceApprovalForm(forms.Form):
+    company = forms.ModelChoiceField(queryset=models.SimCompany.objects.none())
+    invoice_no = forms.CharField(max_length=40)
+    supplier_account = forms.CharField(max_length=34)
+    amount = forms.DecimalField(max_digits=18, decimal_places=2, min_value=Decimal("0.01"))
+    currency = forms.CharField(max_length=3, initial="NOK")
+    otp_code = forms.CharField(label="One-time code", max_length=8)
+
+
+@login_required(login_url=LOGIN_URL)
+def invoice_approval(request: HttpRequest) -> HttpResponse:
+    """The Approval side's "Approve and pay": an Invoice Approver signs with a TOTP code, a token is sent."""
+    form = InvoiceApprovalForm(request.POST or None)
+    form.fields["company"].queryset = selectors.companies_for_user(user=request.user)  # type: ignore[attr-defined]
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.approval_token_issue(
+                company_id=data["company"].pk,
+                user=request.user,  # type: ignore[arg-type]
+                invoice_no=data["invoice_no"],
+                supplier_account=data["supplier_account"],
+                amount=data["amount"],
+                currency=data["currency"],
+                otp_code=data["otp_code"],
+                now=timezone.now(),
+            )
+        except services.ApprovalRefused as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"Invoice {data['invoice_no']} is approved for payment.")
+            return redirect("autopay_sim:invoice-approval")
+    return render(request, "autopay_sim/invoice_approval.html", {"form": form})

@@ -388,3 +388,8 @@ def test_messages_are_only_the_companys_own(signed, client_for, sim_company, agr
 def test_limit_out_of_range_is_refused(signed):
     response = signed.get("/messages?limit=501")
     assert response.status_code == 400
+
+
+def test_wrong_method_gets_a_signed_405(signed):
+    response = signed.send(signed.build("DELETE", "/messages"))
+    assert (response.status_code, signed.response_is_signed(response)) == (405, True)

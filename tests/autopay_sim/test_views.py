@@ -2,6 +2,7 @@
 
 import pytest
 from django.urls import reverse
+from django_otp.oath import TOTP
 
 from autopay_sim import models
 from tests.autopay_sim import factories
@@ -62,3 +63,21 @@ def test_administrator_runs_the_bank_day_from_the_page(client, approver):
     )
     response = client.post(reverse("autopay_sim:bank-run-day"), follow=True)
     assert "Bank day" in response.content.decode()
+
+
+def test_invoice_approver_approves_and_pays_from_the_page(client):
+    company = factories.SimCompanyFactory.create(allow_pre_approval=True)
+    membership = factories.SimMembershipFactory.create(company=company, role=models.SimRole.INVOICE_APPROVER)
+    device = factories.TOTPDeviceFactory.create(user=membership.user)
+    client.force_login(membership.user)
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    form = {
+        "company": company.pk,
+        "invoice_no": "F-77",
+        "supplier_account": "86011117947",
+        "amount": "100.00",
+        "currency": "NOK",
+        "otp_code": f"{totp.token():06d}",
+    }
+    client.post(reverse("autopay_sim:invoice-approval"), form)
+    assert models.Message.objects.get(type=models.MessageType.APPROVAL_TOKEN).payload["invoice_no"] == "F-77"
