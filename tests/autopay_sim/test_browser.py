@@ -48,6 +48,7 @@ def test_approver_approves_a_payment_with_a_totp_code(live_server, transactional
         page.fill("input[name=username]", "kari")
         page.fill("input[name=password]", PASSWORD)
         page.click("button:has-text('Log in')")
+        page.screenshot(path=str(tmp_path / "list.png"), full_page=True)
         page.click("text=PAY-4711")
         page.fill("input[name=otp_code]", _totp(device))
         page.click("button:has-text('Approve')")
