@@ -6,12 +6,11 @@ company's row is answered with 404, exactly as a row that does not exist.
 
 from typing import Any
 
+from django.db import IntegrityError, transaction
 from django.db.models import Model, QuerySet
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import exceptions, mixins, serializers, viewsets
 
 from company import models, tenancy
-
-COMPANY_OWNED_WRITE_METHODS = ["get", "post", "put", "patch", "head", "options"]
 
 
 def _has_company_field(model: type[Model]) -> bool:
@@ -21,14 +20,14 @@ def _has_company_field(model: type[Model]) -> bool:
 class CompanyOwnedSerializer(serializers.ModelSerializer):
     """Offer only the user's companies (and their rows) as related objects, all of one company.
 
-    The company of an existing row cannot be changed: it would move the row to another tenant.
+    The company of an existing row cannot be changed: that would move the row to another tenant.
     """
 
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
         request = self.context.get("request")
         user = getattr(request, "user", None)
-        for name, field in fields.items():
+        for field in fields.values():
             if not isinstance(field, serializers.PrimaryKeyRelatedField) or field.read_only:
                 continue
             queryset: QuerySet[Any] | None = field.get_queryset()
@@ -41,13 +40,14 @@ class CompanyOwnedSerializer(serializers.ModelSerializer):
                 scoped = tenancy.scope_to_user(queryset, user)
             if scoped is not None:
                 field.queryset = scoped  # type: ignore[arg-type]
-            if name == "company" and self.instance is not None:
-                field.read_only = True
         return fields
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)
-        company = attrs.get("company") or getattr(self.instance, "company", None)
+        current = getattr(self.instance, "company", None)
+        if current is not None and "company" in attrs and attrs["company"] != current:
+            raise serializers.ValidationError({"company": "A row cannot move to another company."})
+        company = attrs.get("company") or current
         for name, value in attrs.items():
             owned = name != "company" and isinstance(value, Model) and hasattr(value, "company_id")
             if owned and company is not None and value.company_id != company.pk:
@@ -64,6 +64,30 @@ class CompanyScopedViewSetMixin:
     def get_queryset(self) -> QuerySet[Any]:
         queryset = super().get_queryset()  # type: ignore[misc]
         return tenancy.scope_to_user(queryset, self.request.user, self.company_field)
+
+
+class IntegrityConflictMixin:
+    """Answer a write the database refuses (a constraint the serializer could not check first) with 409."""
+
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
+        try:
+            with transaction.atomic():
+                super().perform_create(serializer)  # type: ignore[misc]
+        except IntegrityError as exc:
+            raise Conflict() from exc
+
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
+        try:
+            with transaction.atomic():
+                super().perform_update(serializer)  # type: ignore[misc]
+        except IntegrityError as exc:
+            raise Conflict() from exc
+
+
+class Conflict(exceptions.APIException):
+    status_code = 409
+    default_detail = "The database refused the change: it conflicts with an existing row."
+    default_code = "conflict"
 
 
 class CompanySerializer(serializers.ModelSerializer):
@@ -106,6 +130,7 @@ class BankPartnerSerializer(CompanyOwnedSerializer):
 
 class BankPartnerViewSet(
     CompanyScopedViewSetMixin,
+    IntegrityConflictMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
     viewsets.ReadOnlyModelViewSet,

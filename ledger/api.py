@@ -215,6 +215,7 @@ class ReconciliationFilter(CompanyFilter):
 
 class WritableViewSet(
     company_api.CompanyScopedViewSetMixin,
+    company_api.IntegrityConflictMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
     viewsets.ReadOnlyModelViewSet,

@@ -6,7 +6,13 @@ from rest_framework.test import APIClient
 from ledger import models
 from tests.autopay_erp import builders
 from tests.company.factories import MembershipFactory
-from tests.ledger.factories import CustomerFactory, CustomerItemFactory, SupplierFactory, SupplierItemFactory
+from tests.ledger.factories import (
+    AccountFactory,
+    CustomerFactory,
+    CustomerItemFactory,
+    SupplierFactory,
+    SupplierItemFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -142,3 +148,41 @@ def test_account_created_for_own_company(member):
     client, company = member
     payload = {"company": company.pk, "number": "3000", "name": "Sales", "kind": "income"}
     assert client.post("/api/accounts/", payload, format="json").status_code == 201
+
+
+def test_account_with_a_number_already_in_the_chart_is_refused(member):
+    client, company = member
+    AccountFactory.create(company=company, number="3000")
+    payload = {"company": company.pk, "number": "3000", "name": "Sales", "kind": "income"}
+    assert client.post("/api/accounts/", payload, format="json").status_code == 400
+
+
+def test_account_can_be_renamed(member):
+    client, company = member
+    account = AccountFactory.create(company=company, number="3000")
+    client.patch(f"/api/accounts/{account.pk}/", {"name": "Salgsinntekt"}, format="json")
+    account.refresh_from_db()
+    assert account.name == "Salgsinntekt"
+
+
+def test_account_renumbered_onto_an_existing_number_is_refused(member):
+    client, company = member
+    AccountFactory.create(company=company, number="3000")
+    account = AccountFactory.create(company=company, number="3001")
+    response = client.patch(f"/api/accounts/{account.pk}/", {"number": "3000"}, format="json")
+    assert response.status_code == 400
+
+
+def test_second_receivables_control_account_is_refused(member):
+    client, company = member
+    AccountFactory.create(company=company, number="1500", kind="asset", role="ar_control")
+    payload = {"company": company.pk, "number": "1510", "name": "AR 2", "kind": "asset", "role": "ar_control"}
+    assert client.post("/api/accounts/", payload, format="json").status_code == 400
+
+
+def test_supplier_moved_to_another_of_the_users_companies_is_refused(member):
+    client, company = member
+    supplier = SupplierFactory.create(company=company)
+    other = MembershipFactory.create(user=company.memberships.get().user).company
+    response = client.patch(f"/api/suppliers/{supplier.pk}/", {"company": other.pk}, format="json")
+    assert response.status_code == 400
