@@ -8,6 +8,7 @@ replayed nonce.
 
 from __future__ import annotations
 
+import collections
 import json
 import random
 import time
@@ -21,6 +22,7 @@ from autopay_client import errors, messages, signing
 API_PREFIX: Final = "/api/v1"
 # 401s that AutoPay cannot sign: it has no key to sign them with.
 UNSIGNED_401_CODES: Final = frozenset({"signature_missing", "unknown_key"})
+SEEN_NONCES_KEPT: Final = 10_000
 
 
 def _error_body(response: httpx.Response) -> tuple[str, str, list[str]]:
@@ -84,6 +86,8 @@ class AutoPayClient:
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
         self._sleep = sleep
+        # Nonces of the responses this client accepted lately: a response played back again is refused.
+        self._seen_nonces: collections.OrderedDict[str, None] = collections.OrderedDict()
         self._http = httpx.Client(timeout=httpx.Timeout(timeout), transport=transport, follow_redirects=False)
 
     def __repr__(self) -> str:
@@ -223,7 +227,17 @@ class AutoPayClient:
             code, detail, _ = _error_body(response)
             if code in UNSIGNED_401_CODES:
                 raise errors.AuthenticationError(detail or code, status=401, code=code)
-        signing.verify_response(response, key_id=self.org_no, key=key)
+        result = signing.verify_response(response, key_id=self.org_no, key=key)
+        nonce = str(result.nonce)
+        if nonce in self._seen_nonces:
+            raise errors.ResponseSignatureError(
+                "Response replays a nonce already seen.",
+                status=response.status_code,
+                code="response_replayed",
+            )
+        self._seen_nonces[nonce] = None
+        if len(self._seen_nonces) > SEEN_NONCES_KEPT:
+            self._seen_nonces.popitem(last=False)
 
     def _send(self, request: httpx.Request) -> httpx.Response:
         try:

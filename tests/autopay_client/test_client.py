@@ -1,5 +1,8 @@
 import base64
 import hashlib
+import http.server
+import threading
+import time
 
 import httpx
 import pytest
@@ -349,3 +352,48 @@ def test_activation_is_retried_when_autopay_could_not_be_reached():
     server = FakeAutoPay(refused, lambda request: json_response(request, 201, fake.activation_body()))
     make_client(server, key=None).activate("K7P2-QX9M")
     assert len(server.requests) == 2
+
+
+def test_response_played_back_a_second_time_is_refused():
+    recorded: list[httpx.Response] = []
+
+    def replaying(request: httpx.Request) -> httpx.Response:
+        if not recorded:
+            recorded.append(json_response(request, 200, {"messages": [], "next_after": 0}))
+        first = recorded[0]
+        return httpx.Response(200, headers=first.headers, content=first.content, request=request)
+
+    client = make_client(FakeAutoPay(replaying))
+    client.messages(after=0)
+    with pytest.raises(errors.ResponseSignatureError, match="nonce"):
+        client.messages(after=0)
+
+
+def test_slow_server_is_timed_out_and_retried_over_a_real_socket():
+    calls: list[str] = []
+
+    class Slow(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            calls.append(self.path)
+            time.sleep(0.5)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client = autopay_client.AutoPayClient(
+            f"http://127.0.0.1:{server.server_port}/autopay",
+            ORG_NO,
+            KEY,
+            timeout=0.1,
+            max_retries=1,
+            sleep=lambda _: None,
+        )
+        with pytest.raises(errors.TransportError) as raised:
+            client.messages(after=0)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert (raised.value.code, len(calls)) == ("timeout", 2)
