@@ -13,8 +13,10 @@ from django.contrib import admin
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models as db_models
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from simple_history.admin import SimpleHistoryAdmin
 
 from company import models, services, tenancy, views_activation
@@ -85,6 +87,7 @@ class CompanyAdminForm(forms.ModelForm):
         model = models.Company
         fields = ["name", "org_no", "two_factor_required"]
 
+    @method_decorator(sensitive_variables())
     def clean_new_signing_key(self) -> bytes | None:
         value = self.cleaned_data.get("new_signing_key") or ""
         if not value:
@@ -133,6 +136,11 @@ class CompanyAdmin(CompanyScopedAdminMixin, SimpleHistoryAdmin):
             return f"Activated at {timezone.localtime(obj.autopay_activated_at):%Y-%m-%d %H:%M}"
         return "Not activated"
 
+    @method_decorator(sensitive_post_parameters("new_signing_key"))
+    def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return super().changeform_view(request, *args, **kwargs)
+
+    @method_decorator(sensitive_variables())
     def save_model(
         self, request: HttpRequest, obj: models.Company, form: forms.ModelForm, change: bool
     ) -> None:

@@ -7,12 +7,14 @@ first; `manage.py rotate_encryption_keys` then re-encrypts every value under it,
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.views.decorators.debug import sensitive_variables
 
 
 class DecryptionError(Exception):
     """A stored value could not be decrypted with any configured key."""
 
 
+@sensitive_variables()
 def _multi_fernet() -> MultiFernet:
     """Build the MultiFernet from the configured keys, first key first.
 
@@ -31,6 +33,7 @@ def _multi_fernet() -> MultiFernet:
         raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS holds a value that is not a Fernet key.") from exc
 
 
+@sensitive_variables()
 def encrypt(plaintext: bytes) -> str:
     """Encrypt bytes under the first configured key and return the token as text.
 
@@ -39,6 +42,7 @@ def encrypt(plaintext: bytes) -> str:
     return _multi_fernet().encrypt(plaintext).decode("ascii")
 
 
+@sensitive_variables()
 def decrypt(token: str) -> bytes:
     """Decrypt a token written by `encrypt` with any configured key.
 
@@ -53,6 +57,7 @@ def decrypt(token: str) -> bytes:
         ) from exc
 
 
+@sensitive_variables()
 def rotate(token: str) -> str:
     """Re-encrypt a token under the first configured key.
 

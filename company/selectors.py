@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.db.models import QuerySet
+from django.views.decorators.debug import sensitive_variables
 
 from company import crypto, models, tenancy
 
@@ -11,6 +12,7 @@ class CompanyNotActivated(Exception):
     """The company has no AutoPay signing key stored."""
 
 
+@sensitive_variables()
 def company_signing_key(*, company: models.Company) -> bytes:
     """Return the company's AutoPay signing key, decrypted.
 

@@ -3,6 +3,7 @@
 import datetime
 
 from django.db import transaction
+from django.views.decorators.debug import sensitive_variables
 
 from company import crypto, models
 
@@ -11,6 +12,8 @@ class InvalidSigningKey(ValueError):
     """The signing key offered is empty or not bytes."""
 
 
+# Error reports (the DEBUG page, mailed tracebacks) hide this frame's variables: it holds the plain key.
+@sensitive_variables()
 def company_signing_key_set(
     *, company: models.Company, signing_key: bytes, key_id: str, now: datetime.datetime
 ) -> models.Company:
@@ -36,6 +39,7 @@ def company_signing_key_set(
     return company
 
 
+@sensitive_variables()
 def encryption_keys_rotate() -> int:
     """Re-encrypt every stored signing key under the first key of FIELD_ENCRYPTION_KEYS; return how many.
 

@@ -1,11 +1,13 @@
 import base64
 import datetime
 import logging
+import sys
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.db import connection
+from django.views import debug as views_debug
 
 from company import crypto, models, selectors, services
 from tests.company.factories import CompanyFactory
@@ -124,3 +126,13 @@ def test_rotate_encryption_keys_command_reports_how_many(capsys):
     _activated_company()
     call_command("rotate_encryption_keys")
     assert "Re-encrypted 1 signing key" in capsys.readouterr().out
+
+
+def test_error_report_of_a_failed_key_store_hides_the_key(settings, rf):
+    settings.FIELD_ENCRYPTION_KEYS = []
+    company = CompanyFactory.create()
+    try:
+        services.company_signing_key_set(company=company, signing_key=SIGNING_KEY, key_id="k", now=NOW)
+    except ImproperlyConfigured:
+        report = views_debug.ExceptionReporter(rf.get("/"), *sys.exc_info()).get_traceback_html()
+    assert repr(SIGNING_KEY)[2:30] not in report
