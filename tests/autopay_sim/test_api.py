@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from autopay_sim import models, services
 from tests.autopay_sim import factories
+from tests.autopay_sim.conftest import SignedClient
 from tests.autopay_sim.documents import DocLine, pain001
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -51,8 +52,6 @@ def test_activation_returns_a_key_that_signs_its_own_response(api_url, new_compa
         json={"org_no": registration.company.org_no, "activation_code": registration.activation_code},
     )
     key = base64.b64decode(response.json()["signing_key"])
-    from tests.autopay_sim.conftest import SignedClient
-
     client = SignedClient(base_url=api_url, key_id=registration.company.org_no, key=key)
     assert (response.status_code, len(key), client.response_is_signed(response)) == (201, 32, True)
 
