@@ -32,7 +32,9 @@ class Company(models.Model):
         ordering = ["name"]
         verbose_name_plural = "companies"
         constraints = [
-            models.CheckConstraint(condition=models.Q(org_no__regex=r"^[0-9]{9}$"), name="company_org_no_digits"),
+            models.CheckConstraint(
+                condition=models.Q(org_no__regex=r"^[0-9]{9}$"), name="company_org_no_digits"
+            ),
         ]
 
     def __str__(self) -> str:
