@@ -27,6 +27,16 @@ def journal_lines_of_vouchers(
     return lines.order_by("voucher_id", "id")
 
 
+def journal_lines_of_batch(
+    *, batch: models.Batch, account_id: int | None = None
+) -> QuerySet[models.JournalLine]:
+    """Return the lines of a batch's vouchers (on one account if `account_id` is given) in voucher order."""
+    lines = models.JournalLine.objects.filter(voucher__batch=batch)
+    if account_id is not None:
+        lines = lines.filter(account_id=account_id)
+    return lines.order_by("voucher_id", "id")
+
+
 def vouchers_unbalanced(*, company: company_models.Company) -> QuerySet[models.Voucher]:
     """Return the company's vouchers whose lines do not sum to zero (there should be none)."""
     return (

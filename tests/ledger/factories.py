@@ -7,7 +7,7 @@ from ledger import models
 from tests.company.factories import CompanyFactory
 
 
-class AccountFactory(factory.django.DjangoModelFactory):
+class AccountFactory(factory.django.DjangoModelFactory[models.Account]):
     class Meta:
         model = models.Account
 
@@ -17,7 +17,7 @@ class AccountFactory(factory.django.DjangoModelFactory):
     kind = models.AccountKind.INCOME
 
 
-class SupplierFactory(factory.django.DjangoModelFactory):
+class SupplierFactory(factory.django.DjangoModelFactory[models.Supplier]):
     class Meta:
         model = models.Supplier
 
@@ -26,7 +26,7 @@ class SupplierFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Supplier {n} AS")
 
 
-class CustomerFactory(factory.django.DjangoModelFactory):
+class CustomerFactory(factory.django.DjangoModelFactory[models.Customer]):
     class Meta:
         model = models.Customer
 
@@ -35,7 +35,7 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Customer {n} AS")
 
 
-class CustomerItemFactory(factory.django.DjangoModelFactory):
+class CustomerItemFactory(factory.django.DjangoModelFactory[models.OpenItem]):
     class Meta:
         model = models.OpenItem
 
@@ -51,14 +51,24 @@ class CustomerItemFactory(factory.django.DjangoModelFactory):
 
 class SupplierItemFactory(CustomerItemFactory):
     kind = models.OpenItemKind.SUPPLIER
-    customer = None
+    customer = None  # type: ignore[assignment]
     supplier = factory.SubFactory(SupplierFactory, company=factory.SelfAttribute("..company"))
 
 
-class VoucherSeriesFactory(factory.django.DjangoModelFactory):
+class VoucherSeriesFactory(factory.django.DjangoModelFactory[models.VoucherSeries]):
     class Meta:
         model = models.VoucherSeries
 
     company = factory.SubFactory(CompanyFactory)
     code = factory.Sequence(lambda n: f"S{n}")
     name = "General"
+
+
+class BatchFactory(factory.django.DjangoModelFactory[models.Batch]):
+    class Meta:
+        model = models.Batch
+
+    company = factory.SubFactory(CompanyFactory)
+    description = factory.Sequence(lambda n: f"Batch {n}")
+    source = "manual"
+    created_at = datetime.datetime(2026, 11, 21, 12, 0, tzinfo=datetime.UTC)
