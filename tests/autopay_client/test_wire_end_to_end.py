@@ -186,18 +186,28 @@ def test_schema_valid_document_with_a_bad_kid_is_refused_by_autopay(connection):
 # Messages
 
 
+def pages_of(client: autopay_client.AutoPayClient, *, limit: int) -> list[messages.MessagePage]:
+    pages = []
+    cursor = 0
+    while (page := client.messages(after=cursor, limit=limit)).messages:
+        pages.append(page)
+        cursor = page.next_after
+    return pages
+
+
 def test_messages_page_through_in_order_without_gaps(connection):
     live_sim.sim_incoming_payments(org_no=connection.org_no, count=5)
     with connection.client() as client:
         everything = client.messages(after=0, limit=500)
-        paged: list[messages.Message] = []
-        cursor = 0
-        while page := client.messages(after=cursor, limit=2):
-            if not page.messages:
-                break
-            paged.extend(page.messages)
-            cursor = page.next_after
+        paged = [message for page in pages_of(client, limit=2) for message in page.messages]
     assert [m.id for m in paged] == [m.id for m in everything.messages]
+
+
+def test_messages_come_at_most_limit_per_page(connection):
+    live_sim.sim_incoming_payments(org_no=connection.org_no, count=5)
+    with connection.client() as client:
+        sizes = [len(page.messages) for page in pages_of(client, limit=2)]
+    assert (sum(sizes) >= 5, max(sizes)) == (True, 2)
 
 
 def test_incoming_payments_arrive_as_typed_messages(connection):
