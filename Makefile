@@ -7,6 +7,8 @@ PYTEST_ARGS ?=
 
 export DATABASE_URL_TEST ?= postgres://postgres@127.0.0.1:5432/postgres
 export CELERY_BROKER_URL_TEST ?= redis://127.0.0.1:6379/15
+# The benchmark's own database (created and migrated by `make bench`), apart from the test databases.
+DATABASE_URL_BENCH ?= postgres://postgres@127.0.0.1:5432/bench_ledger
 
 .PHONY: install run test lint format bench services browser clean
 
@@ -43,9 +45,13 @@ test: install services browser lint
 	  $(BIN)/pytest $(PYTEST_ARGS)
 
 bench: install services
-	DATABASE_URL=$(DATABASE_URL_TEST) DJANGO_SETTINGS_MODULE=autopay_erp.settings.local \
+	@psql -h 127.0.0.1 -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'bench_ledger'" \
+	  | grep -q 1 || createdb -h 127.0.0.1 -U postgres bench_ledger
+	DATABASE_URL=$(DATABASE_URL_BENCH) DJANGO_SETTINGS_MODULE=autopay_erp.settings.local \
+	  $(BIN)/python manage.py migrate --noinput -v 0
+	DATABASE_URL=$(DATABASE_URL_BENCH) DJANGO_SETTINGS_MODULE=autopay_erp.settings.local \
 	  $(BIN)/python manage.py bench ledger --size 10000 --json var/bench-ledger-10000.json
-	DATABASE_URL=$(DATABASE_URL_TEST) DJANGO_SETTINGS_MODULE=autopay_erp.settings.local \
+	DATABASE_URL=$(DATABASE_URL_BENCH) DJANGO_SETTINGS_MODULE=autopay_erp.settings.local \
 	  $(BIN)/python manage.py bench ledger --size 100000 --json var/bench-ledger-100000.json
 
 clean:
