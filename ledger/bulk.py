@@ -133,6 +133,8 @@ def vouchers_insert(
 
 # --- reconciliations on PostgreSQL ---
 
+# One pass over the input checks every rule; the first broken one is reported. Earlier reconciliations of a
+# line are looked up per line through its index, so the cost does not grow with the size of the table.
 _RECON_PROBLEM_SQL = """
 SELECT open_item_id, journal_line_id, problem FROM (
     SELECT t.open_item_id, t.journal_line_id,
@@ -148,39 +150,31 @@ SELECT open_item_id, journal_line_id, problem FROM (
              WHEN o.kind = 'supplier' AND l.supplier_id IS NOT NULL AND l.supplier_id <> o.supplier_id
                THEN 'the journal line is for another supplier'
              WHEN l.currency <> o.currency THEN 'the journal line and the item have different currencies'
+             WHEN abs(t.item_total) > abs(o.remaining_amount)
+               THEN format('the item has %%s remaining; %%s in all is more than that. Bulk reconciliation '
+                           'makes no credit items: reconcile an overpayment on its own',
+                           o.remaining_amount, t.item_total)
+             WHEN t.line_total + e.used > abs(l.amount)
+               THEN format('the line of %%s would be reconciled for %%s in all',
+                           l.amount, t.line_total + e.used)
            END AS problem
-      FROM ledger_recon_in AS t
+      FROM (
+            SELECT open_item_id, journal_line_id, amount,
+                   SUM(amount) OVER (PARTITION BY open_item_id) AS item_total,
+                   SUM(abs(amount)) OVER (PARTITION BY journal_line_id) AS line_total
+              FROM ledger_recon_in
+           ) AS t
       LEFT JOIN ledger_openitem AS o ON o.id = t.open_item_id AND o.company_id = %(company)s
       LEFT JOIN ledger_journalline AS l ON l.id = t.journal_line_id AND l.company_id = %(company)s
+      CROSS JOIN LATERAL (
+            SELECT COALESCE(SUM(abs(r.amount) + COALESCE(abs(c.amount), 0)), 0) AS used
+              FROM ledger_reconciliation AS r
+              LEFT JOIN ledger_openitem AS c ON c.id = r.overpayment_item_id
+             WHERE r.journal_line_id = t.journal_line_id
+           ) AS e
 ) AS checked
 WHERE problem IS NOT NULL
 LIMIT 1
-"""
-
-_RECON_OVERPAY_SQL = """
-SELECT t.open_item_id, t.total, o.remaining_amount
-  FROM (SELECT open_item_id, SUM(amount) AS total FROM ledger_recon_in GROUP BY open_item_id) AS t
-  JOIN ledger_openitem AS o ON o.id = t.open_item_id
- WHERE abs(t.total) > abs(o.remaining_amount)
- LIMIT 1
-"""
-
-_RECON_LINE_CAPACITY_SQL = """
-WITH wanted AS (
-    SELECT journal_line_id, SUM(abs(amount)) AS used FROM ledger_recon_in GROUP BY journal_line_id
-), earlier AS (
-    SELECT r.journal_line_id, SUM(abs(r.amount) + COALESCE(abs(c.amount), 0)) AS used
-      FROM ledger_reconciliation AS r
-      LEFT JOIN ledger_openitem AS c ON c.id = r.overpayment_item_id
-     WHERE r.journal_line_id IN (SELECT journal_line_id FROM wanted)
-     GROUP BY r.journal_line_id
-)
-SELECT w.journal_line_id, w.used + COALESCE(e.used, 0), l.amount
-  FROM wanted AS w
-  JOIN ledger_journalline AS l ON l.id = w.journal_line_id
-  LEFT JOIN earlier AS e ON e.journal_line_id = w.journal_line_id
- WHERE w.used + COALESCE(e.used, 0) > abs(l.amount)
- LIMIT 1
 """
 
 _RECON_INSERT_SQL = """
@@ -206,8 +200,9 @@ def reconciliations_copy(
 ) -> int:
     """Check and write reconciliations through a COPY-filled temporary table; return how many were written.
 
-    :raises errors.ReconciliationError: an item or line of another company, a wrong sign or side, an item paid
-        beyond its remainder (bulk reconciliation makes no credit items) or a line used beyond its amount.
+    :raises errors.ReconciliationError: an item or line of another company, a wrong sign or side, an item
+        paid beyond its remainder (bulk reconciliation makes no credit items) or a line used beyond its
+        amount.
     """
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS pg_temp.ledger_recon_in")
@@ -229,19 +224,6 @@ def reconciliations_copy(
         if problem is not None:
             raise errors.ReconciliationError(
                 f"Cannot reconcile journal line {problem[1]} against open item {problem[0]}: {problem[2]}."
-            )
-        cursor.execute(_RECON_OVERPAY_SQL)
-        overpaid = cursor.fetchone()
-        if overpaid is not None:
-            raise errors.ReconciliationError(
-                f"Open item {overpaid[0]} has {overpaid[2]} remaining; {overpaid[1]} is more than that. "
-                "Bulk reconciliation makes no credit items: reconcile an overpayment on its own."
-            )
-        cursor.execute(_RECON_LINE_CAPACITY_SQL)
-        overused = cursor.fetchone()
-        if overused is not None:
-            raise errors.ReconciliationError(
-                f"Journal line {overused[0]} of {overused[2]} would be reconciled for {overused[1]} in all."
             )
         cursor.execute(_RECON_INSERT_SQL, params)
         written = cursor.rowcount
