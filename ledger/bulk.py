@@ -150,6 +150,8 @@ SELECT open_item_id, journal_line_id, problem FROM (
              WHEN o.kind = 'supplier' AND l.supplier_id IS NOT NULL AND l.supplier_id <> o.supplier_id
                THEN 'the journal line is for another supplier'
              WHEN l.currency <> o.currency THEN 'the journal line and the item have different currencies'
+             WHEN EXISTS (SELECT 1 FROM ledger_voucher AS rv WHERE rv.reverses_id = l.voucher_id)
+               THEN 'its voucher has been reversed'
              WHEN abs(t.item_total) > abs(o.remaining_amount)
                THEN format('the item has %%s remaining; %%s in all is more than that. Bulk reconciliation '
                            'makes no credit items: reconcile an overpayment on its own',
@@ -254,6 +256,11 @@ def reconciliations_insert(
             company_id=company_id, pk__in={spec.journal_line_id for spec in items}
         ).values_list("id", "customer_id", "supplier_id", "currency", "amount")
     }
+    reversed_lines = set(
+        models.JournalLine.objects.filter(
+            pk__in=line_rows.keys(), voucher__reversed_by__isnull=False
+        ).values_list("pk", flat=True)
+    )
     totals: dict[int, Decimal] = defaultdict(lambda: ZERO)
     line_use: dict[int, Decimal] = defaultdict(lambda: ZERO)
     for spec in items:
@@ -276,6 +283,8 @@ def reconciliations_insert(
             line_amount=line[4],
             amount=spec.amount,
         )
+        if not problem and spec.journal_line_id in reversed_lines:
+            problem = "its voucher has been reversed"
         if problem:
             raise errors.ReconciliationError(f"{where}: {problem}.")
         totals[spec.open_item_id] += spec.amount

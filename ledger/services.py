@@ -197,6 +197,8 @@ def reconciliation_create(
                 raise errors.ReconciliationError(f"{where}: {problem}.")
             if item.remaining_amount == 0:
                 raise errors.ReconciliationError(f"{where}: the item is already settled.")
+            if models.Voucher.objects.filter(reverses_id=line.voucher_id).exists():
+                raise errors.ReconciliationError(f"{where}: its voucher has been reversed.")
             used = bulk.line_used_amount(journal_line_id=line.pk)
             if used + abs(amount) > abs(line.amount):
                 raise errors.ReconciliationError(
@@ -341,6 +343,12 @@ def _vouchers_check(
         if len(spec.lines) < 2:
             raise errors.UnbalancedVoucher(f"Voucher {index + 1} dated {spec.date} needs at least two lines.")
         total = ZERO
+        currencies = {line.currency for line in spec.lines}
+        if len(currencies) != 1:
+            raise errors.UnbalancedVoucher(
+                f"Voucher {index + 1} dated {spec.date} mixes currencies {sorted(currencies)}; "
+                "one voucher balances in one currency."
+            )
         for line in spec.lines:
             _money_check(line.amount, what="line amount", error=errors.UnbalancedVoucher)
             total += line.amount

@@ -92,6 +92,16 @@ def test_float_amount_is_refused(book):
         services.voucher_post(company=book.company, series=book.series, date=DAY, lines=lines, now=NOW)
 
 
+def test_voucher_mixing_currencies_is_refused(book):
+    lines = [
+        services.LineSpec(account_id=book.bank.pk, amount=Decimal("10.00"), currency="EUR"),
+        services.LineSpec(account_id=book.sales.pk, amount=Decimal("-10.00")),
+    ]
+
+    with pytest.raises(errors.UnbalancedVoucher, match="mixes currencies"):
+        services.voucher_post(company=book.company, series=book.series, date=DAY, lines=lines, now=NOW)
+
+
 def test_fraction_of_ore_is_refused(book):
     with pytest.raises(errors.UnbalancedVoucher, match="fractions of øre"):
         book.payment_post(Decimal("1.005"))
@@ -422,6 +432,27 @@ def test_reconciling_a_line_of_another_customer_is_refused(book):
 
     with pytest.raises(errors.ReconciliationError, match="another customer"):
         services.reconciliation_create(open_item=item, journal_line=line, amount=Decimal("1000.00"), now=NOW)
+
+
+def test_reconciling_a_line_of_a_reversed_voucher_is_refused(book):
+    (item,) = _items(book, "10.00")
+    voucher = book.payment_post(Decimal("10.00"))
+    services.voucher_reverse(voucher=voucher, date=DAY, now=NOW)
+
+    with pytest.raises(errors.ReconciliationError, match="has been reversed"):
+        services.reconciliation_create(
+            open_item=item, journal_line=book.receivables_line(voucher), amount=Decimal("10.00"), now=NOW
+        )
+
+
+def test_bulk_reconciling_a_line_of_a_reversed_voucher_is_refused(book):
+    items = _items(book, "10.00")
+    (spec,) = _bulk_pay(book, items, ["10.00"])
+    voucher = models.JournalLine.objects.get(pk=spec.journal_line_id).voucher
+    services.voucher_reverse(voucher=voucher, date=DAY, now=NOW)
+
+    with pytest.raises(errors.ReconciliationError, match="has been reversed"):
+        services.reconciliations_create_bulk(company=book.company, items=[spec], now=NOW)
 
 
 def test_reconciling_a_line_of_another_company_is_refused(book, other_book):
