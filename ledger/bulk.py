@@ -150,8 +150,7 @@ SELECT open_item_id, journal_line_id, problem FROM (
              WHEN o.kind = 'supplier' AND l.supplier_id IS NOT NULL AND l.supplier_id <> o.supplier_id
                THEN 'the journal line is for another supplier'
              WHEN l.currency <> o.currency THEN 'the journal line and the item have different currencies'
-             WHEN EXISTS (SELECT 1 FROM ledger_voucher AS rv WHERE rv.reverses_id = l.voucher_id)
-               THEN 'its voucher has been reversed'
+             WHEN reversal.id IS NOT NULL THEN 'its voucher has been reversed'
              WHEN abs(t.item_total) > abs(o.remaining_amount)
                THEN format('the item has %%s remaining; %%s in all is more than that. Bulk reconciliation '
                            'makes no credit items: reconcile an overpayment on its own',
@@ -168,6 +167,9 @@ SELECT open_item_id, journal_line_id, problem FROM (
            ) AS t
       LEFT JOIN ledger_openitem AS o ON o.id = t.open_item_id AND o.company_id = %(company)s
       LEFT JOIN ledger_journalline AS l ON l.id = t.journal_line_id AND l.company_id = %(company)s
+      LEFT JOIN LATERAL (
+            SELECT rv.id FROM ledger_voucher AS rv WHERE rv.reverses_id = l.voucher_id LIMIT 1
+           ) AS reversal ON true
       CROSS JOIN LATERAL (
             SELECT COALESCE(SUM(abs(r.amount) + COALESCE(abs(c.amount), 0)), 0) AS used
               FROM ledger_reconciliation AS r
@@ -218,8 +220,13 @@ def reconciliations_copy(
             for spec in items:
                 write((spec.open_item_id, spec.journal_line_id, spec.amount))
         cursor.execute("ANALYZE ledger_recon_in")
-        # Room for the hash joins over tens of thousands of rows, for this transaction only.
-        cursor.execute("SELECT set_config('work_mem', '64MB', true)")
+        # For this work only: room for hashing tens of thousands of rows, and index probes priced as the
+        # cached reads they are, so that a small run probes a large table by id instead of scanning it whole.
+        cursor.execute("SELECT current_setting('work_mem'), current_setting('random_page_cost')")
+        saved_work_mem, saved_random_page_cost = cursor.fetchone()
+        cursor.execute(
+            "SELECT set_config('work_mem', '64MB', true), set_config('random_page_cost', '1.1', true)"
+        )
         params: dict[str, int | datetime.datetime] = {"company": company_id, "now": now}
         cursor.execute(_RECON_PROBLEM_SQL, params)
         problem = cursor.fetchone()
@@ -231,6 +238,10 @@ def reconciliations_copy(
         written = cursor.rowcount
         cursor.execute(_OPEN_ITEMS_UPDATE_SQL)
         cursor.execute("DROP TABLE pg_temp.ledger_recon_in")
+        cursor.execute(
+            "SELECT set_config('work_mem', %s, true), set_config('random_page_cost', %s, true)",
+            [saved_work_mem, saved_random_page_cost],
+        )
     return written
 
 
