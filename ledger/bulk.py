@@ -199,6 +199,16 @@ UPDATE ledger_openitem AS o
 """
 
 
+_PLANNER_SAVE_SQL = (
+    "SELECT current_setting('work_mem'), current_setting('random_page_cost'), "
+    "current_setting('enable_seqscan')"
+)
+_PLANNER_SET_SQL = (
+    "SELECT set_config('work_mem', %s, true), set_config('random_page_cost', %s, true), "
+    "set_config('enable_seqscan', %s, true)"
+)
+
+
 def reconciliations_copy(
     *, company_id: int, items: Sequence[ReconciliationSpec], now: datetime.datetime
 ) -> int:
@@ -220,13 +230,12 @@ def reconciliations_copy(
             for spec in items:
                 write((spec.open_item_id, spec.journal_line_id, spec.amount))
         cursor.execute("ANALYZE ledger_recon_in")
-        # For this work only: room for hashing tens of thousands of rows, and index probes priced as the
-        # cached reads they are, so that a small run probes a large table by id instead of scanning it whole.
-        cursor.execute("SELECT current_setting('work_mem'), current_setting('random_page_cost')")
-        saved_work_mem, saved_random_page_cost = cursor.fetchone()
-        cursor.execute(
-            "SELECT set_config('work_mem', '64MB', true), set_config('random_page_cost', '1.1', true)"
-        )
+        # For this work only: room for hashing tens of thousands of rows, and the large tables probed by id
+        # through their indexes, never scanned whole. Without this a small run scans a large table, and on
+        # freshly loaded tables without statistics the planner can pick a scan per input row.
+        cursor.execute(_PLANNER_SAVE_SQL)
+        saved_settings = cursor.fetchone()
+        cursor.execute(_PLANNER_SET_SQL, ["64MB", "1.1", "off"])
         params: dict[str, int | datetime.datetime] = {"company": company_id, "now": now}
         cursor.execute(_RECON_PROBLEM_SQL, params)
         problem = cursor.fetchone()
@@ -238,10 +247,7 @@ def reconciliations_copy(
         written = cursor.rowcount
         cursor.execute(_OPEN_ITEMS_UPDATE_SQL)
         cursor.execute("DROP TABLE pg_temp.ledger_recon_in")
-        cursor.execute(
-            "SELECT set_config('work_mem', %s, true), set_config('random_page_cost', %s, true)",
-            [saved_work_mem, saved_random_page_cost],
-        )
+        cursor.execute(_PLANNER_SET_SQL, list(saved_settings))
     return written
 
 
