@@ -9,3 +9,7 @@ SECRET_KEY = SECRET_KEY or "local-only-insecure-secret-key-do-not-use-in-product
 FIELD_ENCRYPTION_KEYS = FIELD_ENCRYPTION_KEYS or ["g71cXZyElmgm5K7Kgu0qiJ2MDkxIGB1RaD1RTdpZsNw="]
 ALLOWED_HOSTS = ["*"]
 VAR_DIR.mkdir(parents=True, exist_ok=True)
+# `make run` serves with gunicorn, which does not serve static files: WhiteNoise finds them in the apps.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+(VAR_DIR / "static").mkdir(parents=True, exist_ok=True)

@@ -5,6 +5,7 @@ import os
 import dj_database_url
 
 from autopay_erp.settings.base import *  # noqa: F403
+from autopay_erp.settings.base import STATIC_ROOT
 
 DEBUG = False
 SECRET_KEY = "test-secret-key"
@@ -23,6 +24,10 @@ DATABASES = {
 }
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Live-server and browser tests get static files straight from the apps, without collectstatic.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
