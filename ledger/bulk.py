@@ -139,8 +139,10 @@ _RECON_PROBLEM_SQL = """
 SELECT open_item_id, journal_line_id, problem FROM (
     SELECT t.open_item_id, t.journal_line_id,
            CASE
-             WHEN o.id IS NULL THEN 'the open item is not one of this company''s'
-             WHEN l.id IS NULL THEN 'the journal line is not one of this company''s'
+             WHEN o.id IS NULL OR o.company_id <> %(company)s
+               THEN 'the open item is not one of this company''s'
+             WHEN l.id IS NULL OR l.company_id <> %(company)s
+               THEN 'the journal line is not one of this company''s'
              WHEN t.amount = 0 THEN 'the amount is zero'
              WHEN sign(t.amount) <> sign(o.amount) THEN 'the amount must have the sign of the item''s amount'
              WHEN sign(l.amount) <> sign(o.amount) * (CASE WHEN o.kind = 'customer' THEN -1 ELSE 1 END)
@@ -165,8 +167,10 @@ SELECT open_item_id, journal_line_id, problem FROM (
                    SUM(abs(amount)) OVER (PARTITION BY journal_line_id) AS line_total
               FROM ledger_recon_in
            ) AS t
-      LEFT JOIN ledger_openitem AS o ON o.id = t.open_item_id AND o.company_id = %(company)s
-      LEFT JOIN ledger_journalline AS l ON l.id = t.journal_line_id AND l.company_id = %(company)s
+      -- Joined by primary key only (the company is checked above): a company condition in the join lets stale
+      -- statistics on a freshly loaded table turn the join into a loop over all the company's rows.
+      LEFT JOIN ledger_openitem AS o ON o.id = t.open_item_id
+      LEFT JOIN ledger_journalline AS l ON l.id = t.journal_line_id
       LEFT JOIN LATERAL (
             SELECT rv.id FROM ledger_voucher AS rv WHERE rv.reverses_id = l.voucher_id LIMIT 1
            ) AS reversal ON true
@@ -230,12 +234,11 @@ def reconciliations_copy(
             for spec in items:
                 write((spec.open_item_id, spec.journal_line_id, spec.amount))
         cursor.execute("ANALYZE ledger_recon_in")
-        # For this work only: room for hashing tens of thousands of rows, and the large tables probed by id
-        # through their indexes, never scanned whole. Without this a small run scans a large table, and on
-        # freshly loaded tables without statistics the planner can pick a scan per input row.
+        # For this work only: room for hashing tens of thousands of rows, and index probes priced as the
+        # cached reads they are, so that a small run probes a large table by id instead of scanning it whole.
         cursor.execute(_PLANNER_SAVE_SQL)
         saved_settings = cursor.fetchone()
-        cursor.execute(_PLANNER_SET_SQL, ["64MB", "1.1", "off"])
+        cursor.execute(_PLANNER_SET_SQL, ["64MB", "1.1", saved_settings[2]])
         params: dict[str, int | datetime.datetime] = {"company": company_id, "now": now}
         cursor.execute(_RECON_PROBLEM_SQL, params)
         problem = cursor.fetchone()
