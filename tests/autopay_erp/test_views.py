@@ -100,6 +100,12 @@ def test_dashboard_shows_autopay_not_activated(member):
     assert 'data-testid="autopay-state">Not activated' in client.get(reverse("dashboard")).content.decode()
 
 
+def test_dashboard_links_a_company_not_activated_to_its_activation_page(member):
+    client, company = member
+    page = client.get(reverse("dashboard")).content.decode()
+    assert f'href="{reverse("company-activate-autopay", args=[company.pk])}">Activate AutoPay' in page
+
+
 def test_dashboard_shows_autopay_activated(member):
     client, company = member
     services.company_signing_key_set(company=company, signing_key=b"k" * 32, key_id=company.org_no, now=TODAY)
