@@ -251,6 +251,27 @@ def test_bulk_posting_keeps_the_batch(book):
     assert models.Voucher.objects.get(pk=ids[0]).batch == batch
 
 
+_AWKWARD_TEXT = "tab\there, new\nline, return\r, back\\slash, \\N, \\.\n\\."
+
+
+def test_bulk_posting_keeps_tabs_newlines_and_backslashes_of_descriptions(book):
+    line = services.LineSpec(account_id=book.bank.pk, amount=Decimal("1.00"), description=_AWKWARD_TEXT)
+    other = services.LineSpec(account_id=book.sales.pk, amount=Decimal("-1.00"))
+    ids = services.vouchers_post_bulk(
+        company=book.company,
+        series=book.series,
+        batch=None,
+        vouchers=[services.VoucherSpec(date=DAY, lines=[line, other], description=_AWKWARD_TEXT)],
+        now=NOW,
+    )
+
+    voucher = models.Voucher.objects.get(pk=ids[0])
+    assert (voucher.description, voucher.lines.get(account=book.bank).description) == (
+        _AWKWARD_TEXT,
+        _AWKWARD_TEXT,
+    )
+
+
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_postings_take_numbers_without_gaps_or_repeats():
     book = book_create()
