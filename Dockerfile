@@ -2,7 +2,7 @@ FROM python:3.12-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 DJANGO_SETTINGS_MODULE=autopay_erp.settings.production
 WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends libpq5 curl && rm -rf /var/lib/apt/lists/*
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md LICENSE ./
 COPY autopay_erp autopay_erp
 COPY company company
 COPY ledger ledger
@@ -13,7 +13,7 @@ COPY autopay_sim autopay_sim
 COPY templates templates
 COPY static static
 COPY manage.py ./
-RUN pip install --no-cache-dir . \
+RUN pip install --no-cache-dir -e . \
  && DJANGO_SECRET_KEY=build FIELD_ENCRYPTION_KEYS=g71cXZyElmgm5K7Kgu0qiJ2MDkxIGB1RaD1RTdpZsNw= \
     DATABASE_URL=sqlite:////tmp/build.sqlite3 python manage.py collectstatic --noinput
 RUN useradd --create-home app && mkdir -p /app/var && chown app /app/var
