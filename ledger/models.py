@@ -207,9 +207,19 @@ class Batch(models.Model):
 class Voucher(models.Model):
     """A posted voucher. Immutable once written; corrected only by a reversing voucher."""
 
-    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="vouchers")
-    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, null=True, blank=True, related_name="vouchers")
-    series = models.ForeignKey(VoucherSeries, on_delete=models.PROTECT, related_name="vouchers")
+    # No foreign-key constraints in the database for company, batch and series (since migration 0006): the
+    # statement-level trigger `ledger_voucher_parents` refuses a voucher whose company, series or batch does
+    # not exist or whose series or batch is another company's, and the `ledger_*_referenced_*` triggers refuse
+    # deleting a row that vouchers refer to, or changing its id (docs/ledger.md).
+    company = models.ForeignKey(
+        Company, on_delete=models.PROTECT, related_name="vouchers", db_constraint=False
+    )
+    batch = models.ForeignKey(
+        Batch, on_delete=models.PROTECT, null=True, blank=True, related_name="vouchers", db_constraint=False
+    )
+    series = models.ForeignKey(
+        VoucherSeries, on_delete=models.PROTECT, related_name="vouchers", db_constraint=False
+    )
     number = models.PositiveIntegerField()
     date = models.DateField()
     description = models.CharField(max_length=200, blank=True, default="")
@@ -230,22 +240,39 @@ class Voucher(models.Model):
 class JournalLine(models.Model):
     """One line of a voucher. `amount` is signed: debit positive, credit negative."""
 
-    voucher = models.ForeignKey(Voucher, on_delete=models.PROTECT, related_name="lines")
-    # A copy of the voucher's company. No foreign key in the database: the trigger of migration 0004 refuses
-    # a line whose company is not its voucher's, and the voucher's company is a real foreign key.
+    # No foreign-key constraints in the database (since migrations 0005 and 0006): the statement-level trigger
+    # `ledger_journalline_balanced` refuses a line whose voucher, account or party does not exist or is of
+    # another company than the voucher, and the `ledger_*_referenced_*` triggers refuse deleting a row that
+    # lines refer to, or changing its id (docs/ledger.md).
+    voucher = models.ForeignKey(Voucher, on_delete=models.PROTECT, related_name="lines", db_constraint=False)
+    # A copy of the voucher's company.
     company = models.ForeignKey(
         Company, on_delete=models.PROTECT, related_name="journal_lines", db_constraint=False
     )
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="journal_lines")
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="journal_lines", db_constraint=False
+    )
     amount = MoneyField()
     currency = models.CharField(max_length=3, default=DEFAULT_CURRENCY)
     description = models.CharField(max_length=200, blank=True, default="")
     # Mostly NULL (only control-account lines name a party): indexed only where set.
     customer = models.ForeignKey(
-        Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+        Customer,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     supplier = models.ForeignKey(
-        Supplier, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+        Supplier,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
 
     class Meta:
@@ -267,18 +294,30 @@ class JournalLine(models.Model):
 class Reconciliation(models.Model):
     """Part of a journal line that pays an open item. `amount` has the sign of the item's amount."""
 
-    # A copy of the item's company. No foreign key in the database: the trigger of migration 0004 refuses a
-    # reconciliation whose company is not its item's and its journal line's, and the item's is a real one.
+    # No foreign-key constraints in the database (since migrations 0005 and 0006): the statement-level
+    # triggers `ledger_reconciliation_company_insert` / `_update` refuse a reconciliation whose item, line or
+    # credit item does not exist or is of another company, and the `ledger_*_referenced_*` triggers refuse
+    # deleting a row that reconciliations refer to, or changing its id (docs/ledger.md).
+    # A copy of the item's company.
     company = models.ForeignKey(
         Company, on_delete=models.PROTECT, related_name="reconciliations", db_constraint=False
     )
-    open_item = models.ForeignKey(OpenItem, on_delete=models.PROTECT, related_name="reconciliations")
-    journal_line = models.ForeignKey(JournalLine, on_delete=models.PROTECT, related_name="reconciliations")
+    open_item = models.ForeignKey(
+        OpenItem, on_delete=models.PROTECT, related_name="reconciliations", db_constraint=False
+    )
+    journal_line = models.ForeignKey(
+        JournalLine, on_delete=models.PROTECT, related_name="reconciliations", db_constraint=False
+    )
     amount = MoneyField()
     created_at = models.DateTimeField()
     # An overpayment: the part of the payment beyond the item's remainder became this credit item.
     overpayment_item = models.OneToOneField(
-        OpenItem, on_delete=models.PROTECT, null=True, blank=True, related_name="overpayment_of"
+        OpenItem,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="overpayment_of",
+        db_constraint=False,
     )
 
     class Meta:

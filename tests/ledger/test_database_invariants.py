@@ -1,19 +1,28 @@
-"""Raw SQL that goes around the services is refused by PostgreSQL (migration 0003, model constraints)."""
+"""Raw SQL that goes around the services is refused by PostgreSQL (migrations 0003 to 0006, constraints)."""
 
 import datetime
 from decimal import Decimal
 
 import pytest
 from django.db import DatabaseError, connection, transaction
+from django.db.models import ForeignKey, Model
 
-from ledger import services
+from ledger import models, services
+from tests.company.factories import CompanyFactory
 from tests.ledger.conftest import DAY, NOW, Book
-from tests.ledger.factories import CustomerItemFactory
+from tests.ledger.factories import (
+    AccountFactory,
+    BatchFactory,
+    CustomerFactory,
+    CustomerItemFactory,
+    SupplierFactory,
+    VoucherSeriesFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
 
-def _execute(sql: str, params: list[int | datetime.datetime]) -> None:
+def _execute(sql: str, params: list[int | datetime.date | None]) -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql, params)
 
@@ -270,3 +279,325 @@ def test_no_index_of_open_items_holds_a_column_that_settling_changes(db):
         offending = [row[0] for row in cursor.fetchall()]
 
     assert offending == []
+
+
+# --- the foreign keys of the bulk tables, checked by the triggers of migration 0006 ---
+
+MISSING_ID = 999_999_999
+
+
+def _voucher_row_insert(company_id: int, series_id: int, batch_id: int | None = None) -> None:
+    _execute(
+        "INSERT INTO ledger_voucher (company_id, series_id, batch_id, number, date, description, posted_at) "
+        "VALUES (%s, %s, %s, 1, %s, '', %s)",
+        [company_id, series_id, batch_id, DAY, NOW],
+    )
+
+
+def test_a_voucher_whose_company_does_not_exist_is_refused(book):
+    with pytest.raises(DatabaseError, match="its company does not exist"):
+        _voucher_row_insert(MISSING_ID, book.series.pk)
+
+
+def test_a_voucher_whose_series_does_not_exist_is_refused(book):
+    with pytest.raises(DatabaseError, match="its series does not exist"):
+        _voucher_row_insert(book.company.pk, MISSING_ID)
+
+
+def test_a_voucher_whose_batch_does_not_exist_is_refused(book):
+    with pytest.raises(DatabaseError, match="its batch does not exist"):
+        _voucher_row_insert(book.company.pk, book.series.pk, MISSING_ID)
+
+
+def test_a_voucher_in_a_series_of_another_company_is_refused(book, other_book):
+    with pytest.raises(DatabaseError, match="its series belongs to another company"):
+        _voucher_row_insert(book.company.pk, other_book.series.pk)
+
+
+def test_a_voucher_in_a_batch_of_another_company_is_refused(book, other_book):
+    other_batch = BatchFactory.create(company=other_book.company)
+
+    with pytest.raises(DatabaseError, match="its batch belongs to another company"):
+        _voucher_row_insert(book.company.pk, book.series.pk, other_batch.pk)
+
+
+def test_a_voucher_with_its_company_series_and_batch_is_accepted(book):
+    batch = BatchFactory.create(company=book.company)
+
+    _voucher_row_insert(book.company.pk, book.series.pk, batch.pk)
+
+    assert models.Voucher.objects.filter(batch=batch).count() == 1
+
+
+def test_a_line_whose_account_does_not_exist_is_refused(book):
+    voucher_id = _voucher_insert(book, 1)
+
+    with pytest.raises(DatabaseError, match="has an account that does not exist"):
+        _balanced_lines_insert(voucher_id, book.company.pk, MISSING_ID)
+
+
+def _party_lines_insert(book: Book, voucher_id: int, party_column: str, party_id: int) -> None:
+    """Insert a balanced pair of lines, the second naming a party in `party_column`."""
+    _execute(
+        "INSERT INTO ledger_journalline "
+        f"(voucher_id, company_id, account_id, amount, currency, description, {party_column}) "
+        "VALUES (%s, %s, %s, 1.00, 'NOK', '', NULL), (%s, %s, %s, -1.00, 'NOK', '', %s)",
+        [
+            *(voucher_id, book.company.pk, book.bank.pk),
+            *(voucher_id, book.company.pk, book.receivables.pk, party_id),
+        ],
+    )
+
+
+def test_a_line_whose_customer_does_not_exist_is_refused(book):
+    voucher_id = _voucher_insert(book, 1)
+
+    with pytest.raises(DatabaseError, match="has a customer that does not exist"):
+        _party_lines_insert(book, voucher_id, "customer_id", MISSING_ID)
+
+
+def test_a_line_whose_supplier_does_not_exist_is_refused(book):
+    voucher_id = _voucher_insert(book, 1)
+
+    with pytest.raises(DatabaseError, match="has a supplier that does not exist"):
+        _party_lines_insert(book, voucher_id, "supplier_id", MISSING_ID)
+
+
+def test_a_reconciliation_whose_open_item_does_not_exist_is_refused(book):
+    _, line_id = _item_and_line(book)
+
+    with pytest.raises(DatabaseError, match="its open item does not exist"):
+        _execute(_RECONCILIATION_INSERT, [book.company.pk, MISSING_ID, line_id, NOW])
+
+
+def test_a_reconciliation_whose_journal_line_does_not_exist_is_refused(book):
+    item_id, _ = _item_and_line(book)
+
+    with pytest.raises(DatabaseError, match="its journal line does not exist"):
+        _execute(_RECONCILIATION_INSERT, [book.company.pk, item_id, MISSING_ID, NOW])
+
+
+def test_a_reconciliation_whose_credit_item_does_not_exist_is_refused(book):
+    item_id, line_id = _item_and_line(book)
+
+    with pytest.raises(DatabaseError, match="its credit item does not exist"):
+        _execute(
+            "INSERT INTO ledger_reconciliation "
+            "(company_id, open_item_id, journal_line_id, amount, created_at, overpayment_item_id) "
+            "VALUES (%s, %s, %s, 10.00, %s, %s)",
+            [book.company.pk, item_id, line_id, NOW, MISSING_ID],
+        )
+
+
+def test_a_reconciliation_moved_to_an_open_item_that_does_not_exist_is_refused(book):
+    item_id, line_id = _item_and_line(book)
+    _execute(_RECONCILIATION_INSERT, [book.company.pk, item_id, line_id, NOW])
+
+    with pytest.raises(DatabaseError, match="its open item does not exist"):
+        _execute(
+            "UPDATE ledger_reconciliation SET open_item_id = %s WHERE open_item_id = %s",
+            [MISSING_ID, item_id],
+        )
+
+
+# Deleting a referenced row, or changing its id, is refused; deleting an unreferenced one is allowed.
+
+
+def _delete(table: str, row_id: int) -> None:
+    _execute(f"DELETE FROM {table} WHERE id = %s", [row_id])
+
+
+def _exists(table: str, row_id: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {table} WHERE id = %s)", [row_id])
+        return bool(cursor.fetchone()[0])
+
+
+def test_deleting_a_company_with_vouchers_is_refused(book):
+    book.payment_post(Decimal("10.00"))
+
+    with pytest.raises(DatabaseError, match=r"referred to by ledger_voucher\.company_id"):
+        _delete("company_company", book.company.pk)
+
+
+def test_deleting_a_company_without_rows_is_allowed(db):
+    company = CompanyFactory.create()
+
+    _delete("company_company", company.pk)
+
+    assert not _exists("company_company", company.pk)
+
+
+def test_deleting_a_voucher_series_with_vouchers_is_refused(book):
+    book.payment_post(Decimal("10.00"))
+
+    with pytest.raises(DatabaseError, match=r"referred to by ledger_voucher\.series_id"):
+        _delete("ledger_voucherseries", book.series.pk)
+
+
+def test_deleting_an_unused_voucher_series_is_allowed(book):
+    series = VoucherSeriesFactory.create(company=book.company)
+
+    _delete("ledger_voucherseries", series.pk)
+
+    assert not _exists("ledger_voucherseries", series.pk)
+
+
+def test_deleting_a_batch_with_vouchers_is_refused(book):
+    batch = BatchFactory.create(company=book.company)
+    _voucher_row_insert(book.company.pk, book.series.pk, batch.pk)
+
+    with pytest.raises(DatabaseError, match=r"referred to by ledger_voucher\.batch_id"):
+        _delete("ledger_batch", batch.pk)
+
+
+def test_deleting_an_empty_batch_is_allowed(book):
+    batch = BatchFactory.create(company=book.company)
+
+    _delete("ledger_batch", batch.pk)
+
+    assert not _exists("ledger_batch", batch.pk)
+
+
+def test_deleting_an_account_with_lines_is_refused(book):
+    book.payment_post(Decimal("10.00"))
+
+    with pytest.raises(DatabaseError, match=r"referred to by ledger_journalline\.account_id"):
+        _delete("ledger_account", book.bank.pk)
+
+
+def test_deleting_an_account_without_lines_is_allowed(book):
+    account = AccountFactory.create(company=book.company, number="9999", kind=models.AccountKind.EXPENSE)
+
+    _delete("ledger_account", account.pk)
+
+    assert not _exists("ledger_account", account.pk)
+
+
+def test_deleting_a_customer_named_on_a_line_is_refused(book):
+    book.payment_post(Decimal("10.00"))
+
+    with pytest.raises(DatabaseError, match=r"referred to by ledger_journalline\.customer_id"):
+        _delete("ledger_customer", book.customer.pk)
+
+
+def test_deleting_a_customer_named_on_no_line_is_allowed(book):
+    customer = CustomerFactory.create(company=book.company)
+
+    _delete("ledger_customer", customer.pk)
+
+    assert not _exists("ledger_customer", customer.pk)
+
+
+def test_deleting_a_supplier_named_on_a_line_is_refused(book):
+    voucher_id = _voucher_insert(book, 1)
+    _party_lines_insert(book, voucher_id, "supplier_id", book.supplier.pk)
+
+    with pytest.raises(DatabaseError, match=r"referred to by ledger_journalline\.supplier_id"):
+        _delete("ledger_supplier", book.supplier.pk)
+
+
+def test_deleting_a_supplier_named_on_no_line_is_allowed(book):
+    supplier = SupplierFactory.create(company=book.company)
+
+    _delete("ledger_supplier", supplier.pk)
+
+    assert not _exists("ledger_supplier", supplier.pk)
+
+
+def test_deleting_a_reconciled_open_item_is_refused(book):
+    item_id, line_id = _item_and_line(book)
+    _execute(_RECONCILIATION_INSERT, [book.company.pk, item_id, line_id, NOW])
+
+    with pytest.raises(DatabaseError, match=r"referred to by ledger_reconciliation\.open_item_id"):
+        _delete("ledger_openitem", item_id)
+
+
+def test_deleting_the_credit_item_of_a_reconciliation_is_refused(book):
+    item = CustomerItemFactory.create(company=book.company, customer=book.customer, amount=Decimal("10.00"))
+    line = book.receivables_line(book.payment_post(Decimal("15.00")))
+    reconciliation = services.reconciliation_create(
+        open_item=item, journal_line=line, amount=Decimal("15.00"), now=NOW
+    )
+
+    with pytest.raises(DatabaseError, match=r"referred to by ledger_reconciliation\.overpayment_item_id"):
+        _delete("ledger_openitem", models.OpenItem.objects.get(overpayment_of=reconciliation).pk)
+
+
+def test_deleting_an_unreconciled_open_item_is_allowed(book):
+    item = CustomerItemFactory.create(company=book.company, customer=book.customer, amount=Decimal("10.00"))
+
+    _delete("ledger_openitem", item.pk)
+
+    assert not _exists("ledger_openitem", item.pk)
+
+
+def test_changing_the_id_of_an_account_with_lines_is_refused(book):
+    book.payment_post(Decimal("10.00"))
+
+    with pytest.raises(DatabaseError, match="cannot be given another id"):
+        _execute("UPDATE ledger_account SET id = %s WHERE id = %s", [MISSING_ID, book.bank.pk])
+
+
+def test_changing_the_id_of_a_company_with_vouchers_is_refused(book):
+    book.payment_post(Decimal("10.00"))
+
+    with pytest.raises(DatabaseError, match="cannot be given another id"):
+        _execute("UPDATE company_company SET id = %s WHERE id = %s", [MISSING_ID, book.company.pk])
+
+
+def test_changing_the_id_of_a_reconciled_open_item_is_refused(book):
+    item_id, line_id = _item_and_line(book)
+    _execute(_RECONCILIATION_INSERT, [book.company.pk, item_id, line_id, NOW])
+
+    with pytest.raises(DatabaseError, match="cannot be given another id"):
+        _execute("UPDATE ledger_openitem SET id = %s WHERE id = %s", [MISSING_ID, item_id])
+
+
+def test_truncating_a_voucher_series_that_vouchers_refer_to_is_refused(book):
+    book.payment_post(Decimal("10.00"))
+
+    with connection.cursor() as cursor:
+        # TRUNCATE refuses to run while the transaction's deferred foreign-key checks are pending.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+    with pytest.raises(DatabaseError, match="cannot be truncated alone"):
+        _execute("TRUNCATE ledger_voucherseries", [])
+
+
+def _references_without_constraint() -> list[tuple[str, str, str]]:
+    """Return (referenced table, table, column) of each relation of the bulk tables without a constraint."""
+    found = []
+    for model in (models.Voucher, models.JournalLine, models.Reconciliation):
+        for field in model._meta.concrete_fields:
+            # deconstruct() names db_constraint only when it is False.
+            if isinstance(field, ForeignKey) and "db_constraint" in field.deconstruct()[3]:
+                target: type[Model] = field.remote_field.model
+                found.append((target._meta.db_table, model._meta.db_table, field.column))
+    return found
+
+
+def test_every_foreign_key_without_a_constraint_has_guards_on_its_target_table(db):
+    # A relation of the bulk tables without a foreign-key constraint must be guarded on the referenced side
+    # against DELETE, UPDATE of the id and TRUNCATE, each by a trigger naming its (table, column).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT t.tgrelid::regclass::text, t.tgtype, encode(t.tgargs, 'escape') "
+            "FROM pg_trigger AS t JOIN pg_proc AS p ON p.oid = t.tgfoid "
+            "WHERE NOT t.tgisinternal "
+            "AND p.proname IN ('ledger_refuse_orphaning', 'ledger_refuse_truncate_orphaning')"
+        )
+        guarded: set[tuple[str, str, str, str]] = set()
+        for target, tgtype, raw_args in cursor.fetchall():
+            args = raw_args.split("\\000")[:-1]
+            events = {name for bit, name in ((8, "DELETE"), (16, "UPDATE"), (32, "TRUNCATE")) if tgtype & bit}
+            for i in range(0, len(args), 2):
+                guarded |= {(target, args[i], args[i + 1], event) for event in events}
+    unguarded = [
+        (target, table, column, event)
+        for target, table, column in _references_without_constraint()
+        for event in ("DELETE", "UPDATE", "TRUNCATE")
+        if (target, table, column, event) not in guarded
+    ]
+
+    assert unguarded == []
