@@ -211,14 +211,19 @@ class Voucher(models.Model):
     # statement-level trigger `ledger_voucher_parents` refuses a voucher whose company, series or batch does
     # not exist or whose series or batch is another company's, and the `ledger_*_referenced_*` triggers refuse
     # deleting a row that vouchers refer to, or changing its id (docs/ledger.md).
+    # company and series have no index of their own: (company, date) and (series, number) lead with them.
     company = models.ForeignKey(
-        Company, on_delete=models.PROTECT, related_name="vouchers", db_constraint=False
+        Company, on_delete=models.PROTECT, related_name="vouchers", db_constraint=False, db_index=False
     )
     batch = models.ForeignKey(
         Batch, on_delete=models.PROTECT, null=True, blank=True, related_name="vouchers", db_constraint=False
     )
     series = models.ForeignKey(
-        VoucherSeries, on_delete=models.PROTECT, related_name="vouchers", db_constraint=False
+        VoucherSeries,
+        on_delete=models.PROTECT,
+        related_name="vouchers",
+        db_constraint=False,
+        db_index=False,
     )
     number = models.PositiveIntegerField()
     date = models.DateField()
