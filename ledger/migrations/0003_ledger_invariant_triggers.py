@@ -5,8 +5,9 @@ SQLite (the embedded database for `make run`) gets none of these: the services e
 
 from django.db import migrations
 
-FORWARD_SQL = r"""
-CREATE FUNCTION ledger_journalline_check_balanced() RETURNS trigger LANGUAGE plpgsql AS $$
+# Kept on its own: migration 0005 restores this version of the function when it is reversed.
+BALANCE_FUNCTION_SQL = r"""
+CREATE OR REPLACE FUNCTION ledger_journalline_check_balanced() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     bad_voucher bigint;
     bad_sum numeric;
@@ -32,7 +33,11 @@ BEGIN
     RETURN NULL;
 END;
 $$;
+"""
 
+FORWARD_SQL = (
+    BALANCE_FUNCTION_SQL
+    + r"""
 CREATE TRIGGER ledger_journalline_balanced
     AFTER INSERT ON ledger_journalline
     REFERENCING NEW TABLE AS new_lines
@@ -76,6 +81,7 @@ CREATE TRIGGER ledger_voucher_period_open
     REFERENCING NEW TABLE AS new_vouchers
     FOR EACH STATEMENT EXECUTE FUNCTION ledger_voucher_check_period_open();
 """
+)
 
 REVERSE_SQL = r"""
 DROP TRIGGER IF EXISTS ledger_voucher_period_open ON ledger_voucher;

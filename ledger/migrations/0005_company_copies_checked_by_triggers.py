@@ -9,6 +9,8 @@ depends on may not move to another company once used (row triggers that fire onl
 to a new value). PostgreSQL only: on SQLite the services' checks are all there is.
 """
 
+import importlib
+
 import django.db.models.deletion
 from django.db import migrations, models
 
@@ -153,33 +155,10 @@ DROP TRIGGER IF EXISTS ledger_reconciliation_company_update ON ledger_reconcilia
 DROP TRIGGER IF EXISTS ledger_reconciliation_company_insert ON ledger_reconciliation;
 DROP FUNCTION IF EXISTS ledger_reconciliation_check_company();
 
-CREATE OR REPLACE FUNCTION ledger_journalline_check_balanced() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    bad_voucher bigint;
-    bad_sum numeric;
-BEGIN
-    SELECT l.voucher_id, SUM(l.amount) INTO bad_voucher, bad_sum
-      FROM (SELECT DISTINCT voucher_id FROM new_lines) AS touched
-      JOIN ledger_journalline AS l ON l.voucher_id = touched.voucher_id
-     GROUP BY l.voucher_id
-    HAVING SUM(l.amount) <> 0
-     LIMIT 1;
-    IF bad_voucher IS NOT NULL THEN
-        RAISE EXCEPTION 'ledger: voucher % does not balance (lines sum to %)', bad_voucher, bad_sum
-            USING ERRCODE = 'check_violation';
-    END IF;
-    SELECT n.voucher_id INTO bad_voucher
-      FROM new_lines AS n JOIN ledger_voucher AS v ON v.id = n.voucher_id
-     WHERE v.company_id <> n.company_id
-     LIMIT 1;
-    IF bad_voucher IS NOT NULL THEN
-        RAISE EXCEPTION 'ledger: a line of voucher % belongs to another company', bad_voucher
-            USING ERRCODE = 'check_violation';
-    END IF;
-    RETURN NULL;
-END;
-$$;
 """
+LINE_CHECK_REVERSE_SQL += importlib.import_module(
+    "ledger.migrations.0003_ledger_invariant_triggers"
+).BALANCE_FUNCTION_SQL
 
 
 def forward(apps, schema_editor):
