@@ -18,15 +18,12 @@ from typing import Final
 
 from lxml import etree
 from pyiso20022.pain import pain_001_001_09 as iso
-from stdnum import iban as stdnum_iban
-from stdnum import luhn
-from stdnum.exceptions import ValidationError as StdnumValidationError
-from stdnum.no import kontonr, orgnr
+from stdnum.no import orgnr
 from xsdata.formats.dataclass.serializers import XmlSerializer
 from xsdata.formats.dataclass.serializers.config import SerializerConfig
 from xsdata.models.datatype import XmlDate, XmlDateTime
 
-from autopay_client import errors
+from autopay_client import errors, norwegian
 
 NAMESPACE: Final = "urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"
 XSD_PATH: Final = Path(__file__).with_name("xsd") / "pain.001.001.09.xsd"
@@ -72,30 +69,6 @@ def _is_bban(account: str) -> bool:
     return len(account) == 11 and account.isdigit()
 
 
-def _kid_is_valid(kid: str) -> bool:
-    # Norwegian KID: 2 to 25 digits, the last a MOD10 (Luhn) or MOD11 check digit ('-' for 10).
-    if not (2 <= len(kid) <= 25) or not (kid.isdigit() or (kid[:-1].isdigit() and kid[-1] == "-")):
-        return False
-    if kid.isdigit() and luhn.is_valid(kid):
-        return True
-    weights = [2, 3, 4, 5, 6, 7]
-    total = sum(int(d) * weights[i % 6] for i, d in enumerate(reversed(kid[:-1])))
-    check = 11 - total % 11
-    expected = "0" if check == 11 else "-" if check == 10 else str(check)
-    return kid[-1] == expected
-
-
-def _account_problem(account: str) -> str | None:
-    try:
-        if account.isdigit():
-            kontonr.validate(account)
-        else:
-            stdnum_iban.validate(account)
-    except StdnumValidationError as exc:
-        return f"invalid account {account!r}: {exc}"
-    return None
-
-
 def document_problems(document: PaymentDocument) -> list[str]:
     """Return every problem AutoPay would refuse the payment for that the schema cannot see."""
     problems = []
@@ -103,7 +76,7 @@ def document_problems(document: PaymentDocument) -> list[str]:
         problems.append(f"invalid org no {document.org_no!r}")
     if not _is_bban(document.debtor_account):
         problems.append(f"debtor account {document.debtor_account!r} is not an 11-digit BBAN")
-    elif problem := _account_problem(document.debtor_account):
+    elif problem := norwegian.account_problem(document.debtor_account):
         problems.append(f"debtor {problem}")
     if not document.lines:
         problems.append("a payment needs at least one line")
@@ -117,11 +90,11 @@ def document_problems(document: PaymentDocument) -> list[str]:
             problems.append(f"{where}: amount must be greater than zero, got {line.amount}")
         if line.amount != line.amount.quantize(CENT):
             problems.append(f"{where}: amount has more than two decimals: {line.amount}")
-        if problem := _account_problem(line.creditor_account):
+        if problem := norwegian.account_problem(line.creditor_account):
             problems.append(f"{where}: creditor {problem}")
         if line.kid and line.message:
             problems.append(f"{where}: give a KID or a message, not both")
-        if line.kid and not _kid_is_valid(line.kid):
+        if line.kid and not norwegian.kid_is_valid(line.kid):
             problems.append(f"{where}: KID {line.kid!r} has no valid MOD10 or MOD11 check digit")
     return problems
 

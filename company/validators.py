@@ -1,7 +1,8 @@
 from django.core.exceptions import ValidationError
-from stdnum import iban
 from stdnum.exceptions import ValidationError as StdnumValidationError
-from stdnum.no import kontonr, orgnr
+from stdnum.no import orgnr
+
+from autopay_client import norwegian
 
 
 def validate_org_no(value: str) -> None:
@@ -22,27 +23,9 @@ def validate_bank_account(value: str) -> None:
 
     :raises ValidationError: otherwise.
     """
-    try:
-        if value.isdigit():
-            kontonr.validate(value)
-        else:
-            iban.validate(value)
-    except StdnumValidationError as exc:
-        raise ValidationError(f"Invalid bank account {value!r}: {exc}", code="bank_account_invalid") from exc
+    if problem := norwegian.account_problem(value):
+        raise ValidationError(problem[0].upper() + problem[1:], code="bank_account_invalid")
 
 
-def normalize_digits(value: str) -> str:
-    """Strip the spaces and dots people write in account and organisation numbers."""
-    return "".join(ch for ch in value if not ch.isspace() and ch not in ".-")
-
-
-def mod11_check_digit(digits: str) -> str | None:
-    """Return the MOD11 check digit for `digits` (weights 2, 3, 4, 5, 6, 7 repeating from the right).
-
-    The same rule checks Norwegian account numbers, organisation numbers and MOD11 KIDs. Return None when the
-    remainder gives 10: such a number has no valid check digit (KIDs may use "-" there; we never issue one).
-    python-stdnum has no KID module, and its kontonr/orgnr keep their check-digit calculation private.
-    """
-    total = sum(int(ch) * (2 + i % 6) for i, ch in enumerate(reversed(digits)))
-    check = (11 - total % 11) % 11
-    return None if check == 10 else str(check)
+# Account numbers, organisation numbers and MOD11 KIDs share this rule; one definition for the ERP.
+mod11_check_digit = norwegian.mod11_check_digit
