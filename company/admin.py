@@ -22,19 +22,13 @@ from simple_history.admin import SimpleHistoryAdmin
 from company import models, services, tenancy, views_activation
 
 
-def _has_company_field(model: type[db_models.Model]) -> bool:
-    return any(field.name == "company" for field in model._meta.get_fields())
-
-
 def scope_foreign_key_choices(
     db_field: db_models.ForeignKey, request: HttpRequest, kwargs: dict[str, Any]
 ) -> dict[str, Any]:
     """Limit the choices of a foreign key to the rows of the user's companies."""
-    related = db_field.remote_field.model
-    if related is models.Company:
-        kwargs["queryset"] = tenancy.companies_for_user(request.user)
-    elif _has_company_field(related):
-        kwargs["queryset"] = tenancy.scope_to_user(related._default_manager.all(), request.user)
+    scoped = tenancy.scope_related(db_field.remote_field.model._default_manager.all(), request.user)
+    if scoped is not None:
+        kwargs["queryset"] = scoped
     return kwargs
 
 

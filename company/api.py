@@ -13,10 +13,6 @@ from rest_framework import exceptions, mixins, serializers, viewsets
 from company import models, tenancy
 
 
-def _has_company_field(model: type[Model]) -> bool:
-    return any(field.name == "company" for field in model._meta.get_fields())
-
-
 class CompanyOwnedSerializer(serializers.ModelSerializer):
     """Offer only the user's companies (and their rows) as related objects, all of one company.
 
@@ -33,11 +29,7 @@ class CompanyOwnedSerializer(serializers.ModelSerializer):
             queryset: QuerySet[Any] | None = field.get_queryset()
             if queryset is None:
                 continue
-            scoped: QuerySet[Any] | None = None
-            if queryset.model is models.Company:
-                scoped = tenancy.companies_for_user(user)
-            elif _has_company_field(queryset.model):
-                scoped = tenancy.scope_to_user(queryset, user)
+            scoped = tenancy.scope_related(queryset, user)
             if scoped is not None:
                 field.queryset = scoped  # type: ignore[arg-type]
         return fields

@@ -1,11 +1,8 @@
 """Reads of the company app. Writes live in company.services."""
 
-from typing import Any
-
-from django.db.models import QuerySet
 from django.views.decorators.debug import sensitive_variables
 
-from company import crypto, models, tenancy
+from company import crypto, models
 
 
 class CompanyNotActivated(Exception):
@@ -24,13 +21,3 @@ def company_signing_key(*, company: models.Company) -> bytes:
     if not company.is_autopay_activated():
         raise CompanyNotActivated(f"AutoPay is not activated for {company}: no signing key is stored.")
     return crypto.decrypt(company.ap_sig_key_ciphertext)
-
-
-def company_list_for_user(*, user: Any) -> QuerySet[models.Company]:
-    """Return the companies the user may see."""
-    return tenancy.companies_for_user(user)
-
-
-def bank_partner_list_for_user(*, user: Any) -> QuerySet[models.BankPartner]:
-    """Return the bank partners of the companies the user may see."""
-    return tenancy.scope_to_user(models.BankPartner.objects.select_related("company"), user)

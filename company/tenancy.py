@@ -21,3 +21,15 @@ def scope_to_user[M: Model](queryset: QuerySet[M], user: Any, company_field: str
     if user is not None and user.is_authenticated and user.is_active and user.is_superuser:
         return queryset
     return queryset.filter(**{f"{company_field}__in": companies_for_user(user).values("pk")})
+
+
+def scope_related[M: Model](queryset: QuerySet[M], user: Any) -> QuerySet[M] | None:
+    """Narrow the choices of a relation to what the user may see: its companies, or their rows.
+
+    Return None for a model that belongs to no company (its choices need no narrowing).
+    """
+    if queryset.model is models.Company:
+        return companies_for_user(user)  # type: ignore[return-value]
+    if any(field.name == "company" for field in queryset.model._meta.get_fields()):
+        return scope_to_user(queryset, user)
+    return None
