@@ -115,7 +115,9 @@ class _Reader:
 
     def __init__(self, data: object, where: str) -> None:
         if not isinstance(data, Mapping):
-            raise errors.MalformedResponse(f"{where}: expected an object, got {type(data).__name__}")
+            raise errors.MalformedResponse(
+                f"{where}: expected an object, got {type(data).__name__}", code="malformed_response"
+            )
         self.data = data
         self.where = where
 

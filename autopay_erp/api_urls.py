@@ -21,7 +21,7 @@ urlpatterns = [
     path(
         "companies/<int:company_id>/activate-autopay/",
         company_api_activation.CompanyActivateAutoPayView.as_view(),
-        name="company-activate-autopay",
+        name="api-company-activate-autopay",
     ),
     *router.urls,
 ]

@@ -109,7 +109,7 @@ def company_autopay_activate(
         company = services.company_signing_key_set(
             company=company, signing_key=activation.signing_key, key_id=activation.key_id, now=now
         )
-    except (ImproperlyConfigured, services.InvalidSigningKey) as exc:
+    except ImproperlyConfigured as exc:
         logger.error("AutoPay signing key for %s could not be stored: %s", company.org_no, type(exc).__name__)
         raise ActivationError(
             "AutoPay issued a key, but it could not be stored (no encryption key is configured). "

@@ -40,7 +40,7 @@ class CompanyActivateAutoPayView(APIView):
 
     @extend_schema(
         request=ActivationRequestSerializer,
-        responses={200: ActivationResultSerializer, 400: ERROR_SCHEMA, 502: ERROR_SCHEMA},
+        responses={200: ActivationResultSerializer, 400: ERROR_SCHEMA, 500: ERROR_SCHEMA, 502: ERROR_SCHEMA},
         summary="Activate AutoPay for a company with a one-time activation code",
     )
     def post(self, request: Request, company_id: int, *args: Any, **kwargs: Any) -> Response:
@@ -54,8 +54,12 @@ class CompanyActivateAutoPayView(APIView):
                 company=company, activation_code=given.validated_data["activation_code"], now=timezone.now()
             )
         except activation.ActivationError as exc:
-            return Response(
-                {"error": exc.code, "detail": exc.message},
-                status=status.HTTP_502_BAD_GATEWAY if exc.retryable else status.HTTP_400_BAD_REQUEST,
-            )
+            answer: int
+            if exc.code == "key_not_stored":  # this server's configuration, not the request
+                answer = status.HTTP_500_INTERNAL_SERVER_ERROR
+            elif exc.retryable:
+                answer = status.HTTP_502_BAD_GATEWAY
+            else:
+                answer = status.HTTP_400_BAD_REQUEST
+            return Response({"error": exc.code, "detail": exc.message}, status=answer)
         return Response(ActivationResultSerializer(company).data)

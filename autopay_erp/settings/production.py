@@ -10,8 +10,10 @@ from autopay_erp.settings.base import FIELD_ENCRYPTION_KEYS, SECRET_KEY, env_boo
 for _name, _value in (("DJANGO_SECRET_KEY", SECRET_KEY), ("FIELD_ENCRYPTION_KEYS", FIELD_ENCRYPTION_KEYS)):
     if not _value:
         raise ImproperlyConfigured(f"{_name} must be set in production")
-if "DATABASE_URL" not in os.environ:
-    raise ImproperlyConfigured("DATABASE_URL must be set in production")
+for _name in ("DATABASE_URL", "CELERY_BROKER_URL"):
+    # Without a broker URL the settings fall back to a folder broker that only one machine can share.
+    if not os.environ.get(_name):
+        raise ImproperlyConfigured(f"{_name} must be set in production")
 
 DEBUG = False
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -189,6 +189,14 @@ def test_api_with_a_bad_code_is_a_400_naming_the_error(company, code, administra
     assert (response.status_code, response.json()["error"]) == (400, "activation_invalid")
 
 
+def test_api_when_this_server_cannot_store_the_key_is_a_500_naming_the_error(
+    company, code, administrator, settings
+):
+    settings.FIELD_ENCRYPTION_KEYS = []
+    response = api_for(administrator).post(api_url(company), {"activation_code": code}, format="json")
+    assert (response.status_code, response.json()["error"]) == (500, "key_not_stored")
+
+
 def test_api_without_a_code_is_a_400(company, administrator):
     response = api_for(administrator).post(api_url(company), {}, format="json")
     assert response.status_code == 400
