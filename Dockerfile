@@ -15,7 +15,7 @@ COPY static static
 COPY manage.py ./
 RUN pip install --no-cache-dir -e . \
  && DJANGO_SECRET_KEY=build FIELD_ENCRYPTION_KEYS=g71cXZyElmgm5K7Kgu0qiJ2MDkxIGB1RaD1RTdpZsNw= \
-    DATABASE_URL=sqlite:////tmp/build.sqlite3 python manage.py collectstatic --noinput
+    DATABASE_URL=sqlite:////tmp/build.sqlite3 CELERY_BROKER_URL=redis://build python manage.py collectstatic --noinput
 RUN useradd --create-home app && mkdir -p /app/var && chown app /app/var
 USER app
 EXPOSE 8000
