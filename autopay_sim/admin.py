@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -36,6 +38,19 @@ class SimCompanyAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{company}: activation code {code} (shown once)")
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows that only services write (payments, their events, the message feed): shown, never edited here."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 class PaymentLineInline(admin.TabularInline):
     model = models.PaymentLine
     extra = 0
@@ -44,20 +59,24 @@ class PaymentLineInline(admin.TabularInline):
 
 
 @admin.register(models.Payment)
-class PaymentAdmin(admin.ModelAdmin):
+class PaymentAdmin(ReadOnlyAdmin):
     list_display = ["reference", "payment_id", "company", "requested_date", "status"]
     list_filter = ["status"]
     search_fields = ["reference", "payment_id", "company__org_no"]
     exclude = ["document"]
-    readonly_fields = ["company", "agreement", "reference", "payment_id", "message_id", "document_sha256"]
     inlines = [PaymentLineInline]
 
 
 @admin.register(models.Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(ReadOnlyAdmin):
     list_display = ["company", "seq", "type", "created_at"]
     list_filter = ["type"]
 
 
+@admin.register(models.PaymentEvent)
+class PaymentEventAdmin(ReadOnlyAdmin):
+    list_display = ["payment", "kind", "from_status", "to_status", "actor", "at"]
+    list_filter = ["kind"]
+
+
 admin.site.register(models.ClosedAccount)
-admin.site.register(models.PaymentEvent)

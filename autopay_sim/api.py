@@ -70,6 +70,15 @@ def _signed_view(view: SignedView, method: str) -> Callable[..., HttpResponse]:
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         now = timezone.now()
         body = request.body
+        signers: list[models.SimCompany] = []
+
+        def key_for(key_id: str) -> bytes | None:
+            found = selectors.company_signing_key(org_no=key_id)
+            if found is None:
+                return None
+            signers.append(found[0])
+            return found[1]
+
         try:
             verified = signing.verify_request(
                 method=request.method or "GET",
@@ -77,7 +86,7 @@ def _signed_view(view: SignedView, method: str) -> Callable[..., HttpResponse]:
                 headers=dict(request.headers),
                 body=body,
                 now=now,
-                key_for=selectors.signing_key_for,
+                key_for=key_for,
             )
         except signing.SignatureRefused as refusal:
             error = {"error": refusal.code, "detail": refusal.detail}
@@ -86,16 +95,12 @@ def _signed_view(view: SignedView, method: str) -> Callable[..., HttpResponse]:
             return _signed(401, error, key_id=refusal.key_id, key=refusal.key)
         try:
             services.nonce_record(key_id=verified.key_id, nonce=verified.nonce, now=now)
+            if request.method != method:
+                status, answer = 405, {"error": "method_not_allowed", "detail": f"use {method}"}
+            else:
+                status, answer = view(request, *args, company=signers[-1], now=now, **kwargs)
         except services.NonceReplayed as exc:
-            return _signed(
-                401, {"error": exc.code, "detail": str(exc)}, key_id=verified.key_id, key=verified.key
-            )
-        if request.method != method:
-            answer = {"error": "method_not_allowed", "detail": f"use {method}"}
-            return _signed(405, answer, key_id=verified.key_id, key=verified.key)
-        company = selectors.company_by_org_no(org_no=verified.key_id)
-        try:
-            status, answer = view(request, *args, company=company, now=now, **kwargs)
+            status, answer = 401, {"error": exc.code, "detail": str(exc)}
         except ApiError as exc:
             status, answer = exc.status, exc.body
         except Exception:

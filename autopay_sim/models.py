@@ -207,7 +207,8 @@ class Payment(models.Model):
         return self.status in BEFORE_BANK
 
     def can_amend(self) -> bool:
-        return self.status in AWAITING_APPROVAL
+        # Only before the first approval: a second approver must sign what the first one saw.
+        return self.status == AutoPayStatus.NEW
 
 
 class PaymentLine(models.Model):

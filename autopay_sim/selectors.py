@@ -1,25 +1,33 @@
 """Reads of the simulated AutoPay. Each returns a QuerySet (or one row, or None)."""
 
+from cryptography.fernet import InvalidToken
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, QuerySet, Sum
 
 from autopay_sim import crypto, models
 
 
-def signing_key_for(key_id: str) -> bytes | None:
-    """Return the signing key of an activated company with this org no, or None."""
-    company = models.SimCompany.objects.filter(org_no=key_id, activated_at__isnull=False).first()
+def company_signing_key(*, org_no: str) -> tuple[models.SimCompany, bytes] | None:
+    """Return an activated company with this org no and its signing key, or None.
+
+    A key that no longer decrypts (the encryption key setting changed) counts as no key: the company must be
+    activated again.
+    """
+    company = models.SimCompany.objects.filter(org_no=org_no, activated_at__isnull=False).first()
     if company is None or not company.signing_key_ciphertext:
         return None
-    return crypto.decrypt(company.signing_key_ciphertext)
+    try:
+        return company, crypto.decrypt(company.signing_key_ciphertext)
+    except InvalidToken:
+        return None
 
 
 def company_by_org_no(*, org_no: str) -> models.SimCompany:
-    """Return an activated company.
+    """Return the company with this org no, activated or not.
 
-    :raises SimCompany.DoesNotExist: no such activated company.
+    :raises SimCompany.DoesNotExist: no such company.
     """
-    return models.SimCompany.objects.get(org_no=org_no, activated_at__isnull=False)
+    return models.SimCompany.objects.get(org_no=org_no)
 
 
 def messages_after(*, company: models.SimCompany, after: int, limit: int) -> QuerySet[models.Message]:

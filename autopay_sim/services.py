@@ -11,13 +11,17 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from stdnum import luhn
 from stdnum.no import kontonr
 
-from autopay_sim import crypto, models, pain001
+from autopay_sim import crypto, models, pain001, signing
 
 KID_MAX_DIGITS_AT_BANK = 25
+# A nonce must be remembered as long as a request carrying it can be within the ±MAX_SKEW_SECONDS window.
+NONCE_RETENTION = datetime.timedelta(seconds=2 * signing.MAX_SKEW_SECONDS)
+CENT = Decimal("0.01")
 ENDED_WITH_REASON = frozenset(
     {
         models.AutoPayStatus.CANCELLED,
@@ -64,6 +68,37 @@ class ApprovalRefused(SimError):
 
 class AmendRefused(SimError):
     code = "conflict"
+
+
+class RoleMissing(SimError):
+    """The user lacks the role in the company that the write needs."""
+
+    code = "forbidden"
+
+
+def _require_role(*, user: AbstractBaseUser, company: models.SimCompany, role: models.SimRole) -> None:
+    """:raises RoleMissing: the user does not have `role` in `company`."""
+    if not models.SimMembership.objects.filter(user_id=user.pk, company=company, role=role).exists():
+        raise RoleMissing(f"{user} is not an {role.label} of {company}")
+
+
+def totp_device_verify(*, user: AbstractBaseUser, code: str) -> TOTPDevice | None:
+    """Return the user's confirmed TOTP device that accepts this one-time code, or None.
+
+    A device that accepts a code records it, so that the same code is not accepted twice.
+    """
+    code = code.strip()
+    if not code:
+        return None
+    with transaction.atomic():
+        return next(
+            (
+                device
+                for device in TOTPDevice.objects.devices_for_user(user, confirmed=True)
+                if device.verify_token(code)
+            ),
+            None,
+        )
 
 
 # Companies and activation ---------------------------------------------------------------------------------
@@ -160,13 +195,13 @@ def company_activate(
 
 
 def nonce_record(*, key_id: str, nonce: str, now: datetime.datetime) -> models.SeenNonce:
-    """Remember a request nonce; forget those older than 600 s.
+    """Remember a request nonce; forget those older than NONCE_RETENTION.
 
     :raises NonceReplayed: the nonce was seen before under this key id.
     """
     try:
         with transaction.atomic():
-            models.SeenNonce.objects.filter(seen_at__lt=now - datetime.timedelta(seconds=600)).delete()
+            models.SeenNonce.objects.filter(seen_at__lt=now - NONCE_RETENTION).delete()
             return models.SeenNonce.objects.create(key_id=key_id, nonce=nonce, seen_at=now)
     except IntegrityError as exc:
         raise NonceReplayed("this nonce was already used") from exc
@@ -362,14 +397,25 @@ def payment_upload(
 
 
 def payment_cancel(
-    *, payment_id: int, actor: str, now: datetime.datetime, reason: str = "Cancelled"
+    *,
+    payment_id: int,
+    actor: str,
+    now: datetime.datetime,
+    reason: str = "Cancelled",
+    user: AbstractBaseUser | None = None,
 ) -> models.Payment:
     """Cancel a payment that the bank does not have yet, and its lines.
 
+    `user` is the person cancelling in the web UI, who must be an AutoPay Approver; the ERP cancels
+    without one.
+
+    :raises RoleMissing: the user is not an AutoPay Approver of the payment's company.
     :raises PaymentConflict: the payment has reached the bank or is already cancelled.
     """
     with transaction.atomic():
-        payment = models.Payment.objects.select_for_update().get(pk=payment_id)
+        payment = models.Payment.objects.select_for_update().select_related("company").get(pk=payment_id)
+        if user is not None:
+            _require_role(user=user, company=payment.company, role=models.SimRole.APPROVER)
         if not payment.can_cancel():
             raise PaymentConflict(
                 f"{payment.reference} is {payment.get_status_display()}: it cannot be cancelled"
@@ -383,15 +429,6 @@ def payment_cancel(
             lines_from=models.BEFORE_BANK,
             at_field="cancelled_at",
         )
-
-
-def _totp_verified(user: AbstractBaseUser, otp_code: str) -> bool:
-    code = otp_code.strip()
-    if not code:
-        return False
-    return any(
-        device.verify_token(code) for device in TOTPDevice.objects.devices_for_user(user, confirmed=True)
-    )
 
 
 def payment_approve(
@@ -408,8 +445,9 @@ def payment_approve(
     session logged in with a TOTP code ("login"). A company with two-factor required only lets users with a
     confirmed TOTP device approve.
 
-    :raises ApprovalRefused: not an AutoPay Approver of the company, already signed by this user, a missing or
-        wrong one-time code, or a payment that is not awaiting approval.
+    :raises RoleMissing: not an AutoPay Approver of the company.
+    :raises ApprovalRefused: already signed by this user, a missing or wrong one-time code, or a payment that
+        is not awaiting approval.
     """
     with transaction.atomic():
         payment = (
@@ -421,10 +459,7 @@ def payment_approve(
             raise ApprovalRefused(
                 f"{payment.reference} is {payment.get_status_display()}: nothing to approve"
             )
-        if not models.SimMembership.objects.filter(
-            user_id=user.pk, company=payment.company, role=models.SimRole.APPROVER
-        ).exists():
-            raise ApprovalRefused(f"{user} is not an AutoPay Approver of {payment.company}")
+        _require_role(user=user, company=payment.company, role=models.SimRole.APPROVER)
         if payment.approvals.filter(user_id=user.pk).exists():
             raise ApprovalRefused(
                 f"{user} has already approved {payment.reference}; another approver must sign"
@@ -437,7 +472,7 @@ def payment_approve(
         level = payment.agreement.two_factor_level
         with_two_factor = False
         if level == models.TwoFactorLevel.APPROVAL:
-            if not _totp_verified(user, otp_code):
+            if totp_device_verify(user=user, code=otp_code) is None:
                 raise ApprovalRefused("a valid one-time code is required to approve")
             with_two_factor = True
         elif level == models.TwoFactorLevel.LOGIN:
@@ -472,16 +507,21 @@ def payment_approve(
 def payment_line_amount_reduce(
     *, line_id: int, amount: Decimal, user: AbstractBaseUser, now: datetime.datetime
 ) -> models.PaymentLine:
-    """Lower the amount of a line of a payment not yet approved, recording the change as an event.
+    """Lower the amount of a line of a payment no approver has signed yet, recording the change as an event.
 
-    :raises AmendRefused: the payment is approved or further on, or the amount is not in (0, current).
+    :raises RoleMissing: the user is not an AutoPay Approver of the payment's company.
+    :raises AmendRefused: the payment has an approval or is further on, the amount has more than 2 decimals,
+        or it is not in (0, current).
     """
     with transaction.atomic():
         payment_pk = models.PaymentLine.objects.values_list("payment_id", flat=True).get(pk=line_id)
-        payment = models.Payment.objects.select_for_update().get(pk=payment_pk)
+        payment = models.Payment.objects.select_for_update().select_related("company").get(pk=payment_pk)
         line = models.PaymentLine.objects.select_for_update().get(pk=line_id)
+        _require_role(user=user, company=payment.company, role=models.SimRole.APPROVER)
         if not payment.can_amend():
             raise AmendRefused(f"{payment.reference} is {payment.get_status_display()}: it cannot be changed")
+        if not amount.is_finite() or amount != amount.quantize(CENT):
+            raise AmendRefused(f"the new amount {amount} has more than 2 decimals")
         if not (Decimal(0) < amount < line.amount):
             raise AmendRefused(f"the new amount must be greater than 0 and less than {line.amount}")
         old = line.amount
@@ -497,15 +537,17 @@ def payment_line_amount_reduce(
 def payment_date_change(
     *, payment_id: int, requested_date: datetime.date, user: AbstractBaseUser, now: datetime.datetime
 ) -> models.Payment:
-    """Move the requested execution date of a payment not yet approved, recording it as an event.
+    """Move the requested execution date of a payment no approver has signed yet, recording it as an event.
 
-    :raises AmendRefused: the payment is approved or further on, or the date is before today.
+    :raises RoleMissing: the user is not an AutoPay Approver of the payment's company.
+    :raises AmendRefused: the payment has an approval or is further on, or the date is before today (local).
     """
     with transaction.atomic():
-        payment = models.Payment.objects.select_for_update().get(pk=payment_id)
+        payment = models.Payment.objects.select_for_update().select_related("company").get(pk=payment_id)
+        _require_role(user=user, company=payment.company, role=models.SimRole.APPROVER)
         if not payment.can_amend():
             raise AmendRefused(f"{payment.reference} is {payment.get_status_display()}: it cannot be changed")
-        if requested_date < now.date():
+        if requested_date < timezone.localdate(now):
             raise AmendRefused("the date cannot be in the past")
         old = payment.requested_date
         payment.requested_date = requested_date
@@ -547,7 +589,11 @@ def bank_day_run(
     A line is rejected for a closed creditor account, a KID the bank does not accept (longer than 25 digits or
     without a valid check digit) or, with probability `reject_share` from a generator seeded with `seed`, at
     random. Other lines are paid in full with value date `day`.
+
+    :raises SimError: `reject_share` is not between 0 and 1.
     """
+    if not 0 <= reject_share <= 1:
+        raise SimError(f"reject_share must be between 0 and 1, not {reject_share}")
     rng = random.Random(seed)
     result = BankDay()
     closed = set(models.ClosedAccount.objects.values_list("account", flat=True))
@@ -683,18 +729,15 @@ def approval_token_issue(
 ) -> models.Message:
     """Approve and pay an invoice on the Approval side: check the TOTP code, emit an approval token.
 
-    :raises ApprovalRefused: the company does not allow pre-approval, the user is not an Invoice Approver, or
-        the one-time code is wrong.
+    :raises RoleMissing: the user is not an Invoice Approver of the company.
+    :raises ApprovalRefused: the company does not allow pre-approval, or the one-time code is wrong.
     """
     with transaction.atomic():
         company = models.SimCompany.objects.select_for_update().get(pk=company_id)
         if not company.allow_pre_approval:
             raise ApprovalRefused(f"{company} does not allow pre-approval")
-        if not models.SimMembership.objects.filter(
-            user_id=user.pk, company=company, role=models.SimRole.INVOICE_APPROVER
-        ).exists():
-            raise ApprovalRefused(f"{user} is not an Invoice Approver of {company}")
-        if not _totp_verified(user, otp_code):
+        _require_role(user=user, company=company, role=models.SimRole.INVOICE_APPROVER)
+        if totp_device_verify(user=user, code=otp_code) is None:
             raise ApprovalRefused("a valid one-time code is required to approve and pay")
         payload = {
             "token": secrets.token_urlsafe(24),

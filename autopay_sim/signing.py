@@ -24,6 +24,7 @@ LABEL = "sig1"
 ALGORITHM = "hmac-sha256"
 MAX_SKEW_SECONDS = 300
 MIN_NONCE_LENGTH = 16
+MAX_NONCE_LENGTH = 200  # SeenNonce.nonce keeps this many characters
 REQUEST_COMPONENTS = ("@method", "@target-uri")
 RESPONSE_COMPONENTS = ("@status",)  # the signer adds "content-digest" after it
 
@@ -148,10 +149,10 @@ def verify_request(
             ContentDigest.verify(digest, body)
         except (InvalidSignature, HTTPMessageSignaturesException) as exc:
             raise SignatureRefused("digest_mismatch", str(exc), key_id=key_id, key=key) from exc
-    if params["alg"] != ALGORITHM or len(nonce) < MIN_NONCE_LENGTH:
+    if params["alg"] != ALGORITHM or not MIN_NONCE_LENGTH <= len(nonce) <= MAX_NONCE_LENGTH:
         raise SignatureRefused(
             "signature_invalid",
-            f'alg must be "{ALGORITHM}", nonce ≥ {MIN_NONCE_LENGTH}',
+            f'alg must be "{ALGORITHM}", nonce {MIN_NONCE_LENGTH}…{MAX_NONCE_LENGTH} characters',
             key_id=key_id,
             key=key,
         )

@@ -1,21 +1,23 @@
 """The simulator's web UI under /autopay/: outgoing payments, approval with TOTP, cancel, amend, the bank."""
 
 import datetime
-from decimal import Decimal, InvalidOperation
+from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from autopay_sim import models, selectors, services
 
@@ -38,24 +40,25 @@ def login_view(request: HttpRequest) -> HttpResponse:
             form.add_error(None, "Wrong username or password.")
         else:
             code = form.cleaned_data["otp_code"].strip()
-            device = None
-            if code:
-                device = next(
-                    (
-                        d
-                        for d in TOTPDevice.objects.devices_for_user(user, confirmed=True)
-                        if d.verify_token(code)
-                    ),
-                    None,
-                )
-                if device is None:
-                    form.add_error("otp_code", "The one-time code is not valid.")
-            if not form.errors:
+            device = services.totp_device_verify(user=user, code=code) if code else None
+            if code and device is None:
+                form.add_error("otp_code", "The one-time code is not valid.")
+            else:
                 login(request, user)
                 if device is not None:
                     otp_login(request, device)
-                return redirect(request.GET.get("next") or reverse("autopay_sim:home"))
+                return redirect(_next_url(request))
     return render(request, "autopay_sim/login.html", {"form": form})
+
+
+def _next_url(request: HttpRequest) -> str:
+    """Return the `next` page of this site to go to after login, else the home page."""
+    target = request.GET.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse("autopay_sim:home")
 
 
 @require_POST
@@ -98,85 +101,121 @@ def _back(reference: str) -> HttpResponseRedirect:
     return redirect("autopay_sim:payment", reference=reference)
 
 
+class ApproveForm(forms.Form):
+    otp_code = forms.CharField(required=False, max_length=8)
+
+
+class DateForm(forms.Form):
+    requested_date = forms.DateField(input_formats=["%Y-%m-%d"])
+
+
+class AmountField(forms.DecimalField):
+    """A decimal amount that may be written with a decimal comma and spaces between thousands."""
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.replace(",", ".").replace(" ", "").replace("\xa0", "")
+        return super().to_python(value)
+
+
+class AmountForm(forms.Form):
+    amount = AmountField(max_digits=18, decimal_places=2, min_value=Decimal("0.01"))
+
+
+def _form_errors(form: forms.Form) -> str:
+    return " ".join(str(error) for errors in form.errors.values() for error in errors)
+
+
+def _payment_action(
+    request: HttpRequest, reference: str, act: Callable[[models.Payment], str], form: forms.Form | None = None
+) -> HttpResponse:
+    """Run one service call on a payment the user may see, and go back to its page with the outcome.
+
+    `form` (already bound) is checked first; `act` calls the service and returns the success message.
+    """
+    payment = _visible_payment(request, reference)
+    if form is not None and not form.is_valid():
+        messages.error(request, _form_errors(form))
+        return _back(reference)
+    try:
+        done = act(payment)
+    except services.SimError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, done)
+    return _back(reference)
+
+
+def _user(request: HttpRequest) -> AbstractBaseUser:
+    assert isinstance(request.user, AbstractBaseUser)  # login_required: not anonymous
+    return request.user
+
+
 @require_POST
 @login_required(login_url=LOGIN_URL)
 def payment_approve(request: HttpRequest, reference: str) -> HttpResponse:
-    payment = _visible_payment(request, reference)
+    form = ApproveForm(request.POST)
     is_verified = getattr(request.user, "is_verified", None)
-    try:
+
+    def act(payment: models.Payment) -> str:
         payment = services.payment_approve(
             payment_id=payment.pk,
-            user=request.user,  # type: ignore[arg-type]  # login_required: not anonymous
+            user=_user(request),
             now=timezone.now(),
-            otp_code=request.POST.get("otp_code", ""),
+            otp_code=form.cleaned_data["otp_code"],
             session_verified=bool(is_verified and is_verified()),
         )
-    except services.ApprovalRefused as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, f"{payment.reference} is {payment.get_status_display()}.")
-    return _back(reference)
+        return f"{payment.reference} is {payment.get_status_display()}."
+
+    return _payment_action(request, reference, act, form)
 
 
 @require_POST
 @login_required(login_url=LOGIN_URL)
 def payment_cancel(request: HttpRequest, reference: str) -> HttpResponse:
-    payment = _visible_payment(request, reference)
-    try:
+    def act(payment: models.Payment) -> str:
+        user = _user(request)
         payment = services.payment_cancel(
             payment_id=payment.pk,
-            actor=request.user.get_username(),
+            actor=user.get_username(),
+            user=user,
             now=timezone.now(),
             reason="Cancelled in AutoPay",
         )
-    except services.PaymentConflict as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, f"{payment.reference} is cancelled.")
-    return _back(reference)
+        return f"{payment.reference} is cancelled."
+
+    return _payment_action(request, reference, act)
 
 
 @require_POST
 @login_required(login_url=LOGIN_URL)
 def payment_date(request: HttpRequest, reference: str) -> HttpResponse:
-    payment = _visible_payment(request, reference)
-    try:
-        new_date = datetime.date.fromisoformat(request.POST.get("requested_date", ""))
+    form = DateForm(request.POST)
+
+    def act(payment: models.Payment) -> str:
+        new_date: datetime.date = form.cleaned_data["requested_date"]
         services.payment_date_change(
-            payment_id=payment.pk,
-            requested_date=new_date,
-            user=request.user,  # type: ignore[arg-type]
-            now=timezone.now(),
+            payment_id=payment.pk, requested_date=new_date, user=_user(request), now=timezone.now()
         )
-    except ValueError:
-        messages.error(request, "Give the date as YYYY-MM-DD.")
-    except services.AmendRefused as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, f"The date is now {new_date.isoformat()}.")
-    return _back(reference)
+        return f"The date is now {new_date.isoformat()}."
+
+    return _payment_action(request, reference, act, form)
 
 
 @require_POST
 @login_required(login_url=LOGIN_URL)
 def line_amount(request: HttpRequest, reference: str, line_id: int) -> HttpResponse:
-    payment = _visible_payment(request, reference)
-    line = get_object_or_404(payment.lines, pk=line_id)
-    try:
-        amount = Decimal(request.POST.get("amount", "").replace(",", ".").replace(" ", ""))
+    form = AmountForm(request.POST)
+
+    def act(payment: models.Payment) -> str:
+        line = get_object_or_404(payment.lines, pk=line_id)
+        amount: Decimal = form.cleaned_data["amount"]
         services.payment_line_amount_reduce(
-            line_id=line.pk,
-            amount=amount,
-            user=request.user,  # type: ignore[arg-type]
-            now=timezone.now(),
+            line_id=line.pk, amount=amount, user=_user(request), now=timezone.now()
         )
-    except InvalidOperation:
-        messages.error(request, "Give the amount as a number.")
-    except services.AmendRefused as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, f"{line.end_to_end_id} is now {amount}.")
-    return _back(reference)
+        return f"{line.end_to_end_id} is now {amount}."
+
+    return _payment_action(request, reference, act, form)
 
 
 @require_POST
@@ -212,7 +251,7 @@ def invoice_approval(request: HttpRequest) -> HttpResponse:
         try:
             services.approval_token_issue(
                 company_id=data["company"].pk,
-                user=request.user,  # type: ignore[arg-type]
+                user=_user(request),
                 invoice_no=data["invoice_no"],
                 supplier_account=data["supplier_account"],
                 amount=data["amount"],
@@ -220,7 +259,7 @@ def invoice_approval(request: HttpRequest) -> HttpResponse:
                 otp_code=data["otp_code"],
                 now=timezone.now(),
             )
-        except services.ApprovalRefused as exc:
+        except services.SimError as exc:
             messages.error(request, str(exc))
         else:
             messages.success(request, f"Invoice {data['invoice_no']} is approved for payment.")

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from cryptography.fernet import Fernet
 from django.utils import timezone
 
 from autopay_sim import models, services
@@ -392,3 +393,19 @@ def test_limit_out_of_range_is_refused(signed):
 def test_wrong_method_gets_a_signed_405(signed):
     response = signed.send(signed.build("DELETE", "/messages"))
     assert (response.status_code, signed.response_is_signed(response)) == (405, True)
+
+
+# Review fixes ---------------------------------------------------------------------------------------------
+
+
+def test_nonce_longer_than_200_characters_is_refused_as_signature_invalid(signed, sim_company, agreement):
+    request = signed.build("POST", "/payments", body=_document(sim_company, agreement), nonce="n" * 201)
+    response = signed.send(request)
+    assert (response.status_code, response.json()["error"]) == (401, "signature_invalid")
+
+
+def test_key_that_no_longer_decrypts_is_refused_as_unknown_key(signed, sim_company, agreement):
+    stranger = Fernet(Fernet.generate_key()).encrypt(factories.SIGNING_KEY).decode("ascii")
+    models.SimCompany.objects.filter(pk=sim_company.pk).update(signing_key_ciphertext=stranger)
+    response = signed.post("/payments", _document(sim_company, agreement))
+    assert (response.status_code, response.json()["error"]) == (401, "unknown_key")

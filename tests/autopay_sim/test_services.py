@@ -11,7 +11,7 @@ from django.db import connection
 from django.utils import timezone
 from django_otp.oath import TOTP
 
-from autopay_sim import models, services
+from autopay_sim import models, services, signing
 from tests.autopay_sim import factories
 
 pytestmark = pytest.mark.django_db
@@ -81,7 +81,7 @@ def test_a_user_without_the_approver_role_cannot_approve():
     payment = _payment()
     membership = factories.SimMembershipFactory.create(company=payment.company, role=models.SimRole.UPLOADER)
     factories.TOTPDeviceFactory.create(user=membership.user)
-    with pytest.raises(services.ApprovalRefused, match="not an AutoPay Approver"):
+    with pytest.raises(services.RoleMissing, match="not an AutoPay Approver"):
         services.payment_approve(payment_id=payment.pk, user=membership.user, now=NOW)
 
 
@@ -178,6 +178,63 @@ def test_changing_the_date_moves_the_payment():
         payment_id=payment.pk, requested_date=DAY.replace(day=30), user=user, now=NOW
     )
     assert models.Payment.objects.get(pk=payment.pk).requested_date == DAY.replace(day=30)
+
+
+def test_an_amount_with_more_than_two_decimals_is_refused():
+    payment = _payment(amount=Decimal("100.00"))
+    user, _ = _approver(payment.company)
+    with pytest.raises(services.AmendRefused):
+        services.payment_line_amount_reduce(
+            line_id=payment.lines.get().pk, amount=Decimal("1.234"), user=user, now=NOW
+        )
+
+
+def _uploader(company):
+    return factories.SimMembershipFactory.create(company=company, role=models.SimRole.UPLOADER).user
+
+
+def test_a_user_without_the_approver_role_cannot_reduce_an_amount():
+    payment = _payment(amount=Decimal("100.00"))
+    with pytest.raises(services.RoleMissing):
+        services.payment_line_amount_reduce(
+            line_id=payment.lines.get().pk, amount=Decimal("50.00"), user=_uploader(payment.company), now=NOW
+        )
+
+
+def test_a_user_without_the_approver_role_cannot_change_the_date():
+    payment = _payment()
+    with pytest.raises(services.RoleMissing):
+        services.payment_date_change(
+            payment_id=payment.pk, requested_date=DAY, user=_uploader(payment.company), now=NOW
+        )
+
+
+def test_a_user_without_the_approver_role_cannot_cancel():
+    payment = _payment()
+    user = _uploader(payment.company)
+    with pytest.raises(services.RoleMissing):
+        services.payment_cancel(payment_id=payment.pk, actor=user.username, user=user, now=NOW)
+
+
+def test_after_the_first_of_two_approvals_an_amend_is_refused():
+    payment = _payment(approvers_required=2)
+    user, _ = _approver(payment.company)
+    services.payment_approve(payment_id=payment.pk, user=user, now=NOW)
+    with pytest.raises(services.AmendRefused):
+        services.payment_date_change(payment_id=payment.pk, requested_date=DAY, user=user, now=NOW)
+
+
+def test_the_past_is_judged_on_the_local_date():
+    payment = _payment()
+    user, _ = _approver(payment.company)
+    just_after_local_midnight = datetime.datetime(2026, 11, 22, 23, 30, tzinfo=datetime.UTC)  # 00:30 in Oslo
+    with pytest.raises(services.AmendRefused, match="past"):
+        services.payment_date_change(
+            payment_id=payment.pk,
+            requested_date=datetime.date(2026, 11, 22),
+            user=user,
+            now=just_after_local_midnight,
+        )
 
 
 def test_an_approved_payment_can_still_be_cancelled():
@@ -279,6 +336,11 @@ def test_bank_day_command_reports_paid_and_rejected_lines():
     assert out.getvalue().strip() == "bank day 2026-11-23: 2 payments, 2 lines paid, 1 rejected"
 
 
+def test_bank_day_refuses_a_reject_share_above_one():
+    with pytest.raises(services.SimError, match="reject_share"):
+        services.bank_day_run(day=DAY, now=NOW, reject_share=1.5)
+
+
 # Incoming payments, approval tokens -----------------------------------------------------------------------
 
 
@@ -368,3 +430,34 @@ def test_concurrent_writers_get_gap_free_message_seqs():
         list(pool.map(emit, range(8)))
     seqs = list(models.Message.objects.order_by("seq").values_list("seq", flat=True))
     assert seqs == list(range(1, 25))
+
+
+# One-time codes and nonces --------------------------------------------------------------------------------
+
+
+def test_the_current_code_verifies_the_users_device():
+    device = factories.TOTPDeviceFactory.create()
+    assert services.totp_device_verify(user=device.user, code=_totp(device)) == device
+
+
+def test_a_blank_code_verifies_no_device():
+    device = factories.TOTPDeviceFactory.create()
+    assert services.totp_device_verify(user=device.user, code=" ") is None
+
+
+def test_a_nonce_is_refused_again_until_the_retention_has_passed():
+    services.nonce_record(key_id="988077917", nonce="n" * 16, now=NOW)
+    almost = NOW + services.NONCE_RETENTION - datetime.timedelta(seconds=1)
+    with pytest.raises(services.NonceReplayed):
+        services.nonce_record(key_id="988077917", nonce="n" * 16, now=almost)
+
+
+def test_a_nonce_is_forgotten_once_the_retention_has_passed():
+    services.nonce_record(key_id="988077917", nonce="n" * 16, now=NOW)
+    later = NOW + services.NONCE_RETENTION + datetime.timedelta(seconds=1)
+    services.nonce_record(key_id="988077917", nonce="n" * 16, now=later)
+    assert list(models.SeenNonce.objects.values_list("seen_at", flat=True)) == [later]
+
+
+def test_the_retention_is_twice_the_signing_window():
+    assert datetime.timedelta(seconds=2 * signing.MAX_SKEW_SECONDS) == services.NONCE_RETENTION

@@ -81,3 +81,60 @@ def test_invoice_approver_approves_and_pays_from_the_page(client):
     }
     client.post(reverse("autopay_sim:invoice-approval"), form)
     assert models.Message.objects.get(type=models.MessageType.APPROVAL_TOKEN).payload["invoice_no"] == "F-77"
+
+
+def _uploader_of_a_payment(client):
+    membership = factories.SimMembershipFactory.create(role=models.SimRole.UPLOADER)
+    client.force_login(membership.user)
+    agreement = factories.BankAgreementFactory.create(company=membership.company)
+    return factories.PaymentLineFactory.create(payment__agreement=agreement, amount="100.00").payment
+
+
+def test_login_does_not_redirect_to_another_site(client):
+    factories.UserFactory.create(username="kari")
+    response = client.post(
+        reverse("autopay_sim:login") + "?next=https://evil.example/",
+        {"username": "kari", "password": "correct horse battery staple"},
+    )
+    assert response.url == reverse("autopay_sim:home")
+
+
+def test_login_redirects_to_a_page_of_this_site(client):
+    factories.UserFactory.create(username="kari")
+    response = client.post(
+        reverse("autopay_sim:login") + "?next=/autopay/approval/",
+        {"username": "kari", "password": "correct horse battery staple"},
+    )
+    assert response.url == "/autopay/approval/"
+
+
+def test_an_uploader_cannot_cancel_from_the_page(client):
+    payment = _uploader_of_a_payment(client)
+    client.post(reverse("autopay_sim:payment-cancel", args=[payment.reference]))
+    assert models.Payment.objects.get(pk=payment.pk).status == models.AutoPayStatus.NEW
+
+
+def test_a_refused_cancel_shows_the_reason_on_the_page(client):
+    payment = _uploader_of_a_payment(client)
+    response = client.post(reverse("autopay_sim:payment-cancel", args=[payment.reference]), follow=True)
+    assert "not an AutoPay Approver" in response.content.decode()
+
+
+def test_an_amount_with_three_decimals_is_refused_in_the_page(client, approver):
+    agreement = factories.BankAgreementFactory.create(company=approver.company)
+    line = factories.PaymentLineFactory.create(payment__agreement=agreement, amount="100.00")
+    client.post(
+        reverse("autopay_sim:line-amount", args=[line.payment.reference, line.pk]), {"amount": "1.234"}
+    )
+    assert not models.PaymentEvent.objects.filter(kind="amount_reduced").exists()
+
+
+def test_a_date_that_is_not_a_date_is_refused_in_the_page(client, approver):
+    agreement = factories.BankAgreementFactory.create(company=approver.company)
+    payment = factories.PaymentLineFactory.create(payment__agreement=agreement).payment
+    response = client.post(
+        reverse("autopay_sim:payment-date", args=[payment.reference]),
+        {"requested_date": "2026-13-01"},
+        follow=True,
+    )
+    assert "Enter a valid date" in response.content.decode()

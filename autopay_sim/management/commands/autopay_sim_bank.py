@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from autopay_sim import models, services
+from autopay_sim import models, selectors, services
 
 
 def _kid_amount(value: str) -> tuple[str, Decimal]:
@@ -36,21 +36,22 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if not (options["run_day"] or options["incoming"]):
             raise CommandError("give --run-day and/or --incoming")
-        if not 0 <= options["reject_share"] <= 1:
-            raise CommandError("--reject-share must be between 0 and 1")
         now = timezone.now()
         day = options["date"] or timezone.localdate()
         if options["run_day"]:
-            result = services.bank_day_run(
-                day=day, now=now, seed=options["seed"], reject_share=options["reject_share"]
-            )
+            try:
+                result = services.bank_day_run(
+                    day=day, now=now, seed=options["seed"], reject_share=options["reject_share"]
+                )
+            except services.SimError as exc:
+                raise CommandError(str(exc)) from exc
             self.stdout.write(
                 f"bank day {day}: {result.payments} payments, "
                 f"{result.paid} lines paid, {result.rejected} rejected"
             )
         if options["incoming"]:
             try:
-                company = models.SimCompany.objects.get(org_no=options["org_no"])
+                company = selectors.company_by_org_no(org_no=options["org_no"] or "")
             except models.SimCompany.DoesNotExist as exc:
                 raise CommandError(f"no company with org no {options['org_no']!r}") from exc
             spec = services.IncomingSpec(
