@@ -131,6 +131,32 @@ def vouchers_insert(
     return ids
 
 
+# --- locks a reconciliation takes before it checks (PostgreSQL) ---
+
+# A reconciliation checks two things another session may be changing: how much of each line earlier
+# reconciliations use, and whether the line's voucher is reversed. So it first locks, in one statement, the
+# lines (FOR NO KEY UPDATE: two reconciliations of one line take turns) and their vouchers (FOR SHARE:
+# reconciliations of one voucher's lines go side by side, but `voucher_reverse`, which holds its voucher FOR
+# UPDATE, waits for them and they for it). Lines in id order, so that two runs over the same lines cannot
+# deadlock. A SELECT fires no UPDATE trigger, so the lines' immutability trigger does not mind.
+_LINES_LOCK_SQL = """
+SELECT 1 FROM ledger_journalline AS l JOIN ledger_voucher AS v ON v.id = l.voucher_id
+ WHERE l.id {lines}
+ ORDER BY l.id
+   FOR NO KEY UPDATE OF l FOR SHARE OF v
+"""
+_LINES_LOCK_LIST_SQL = _LINES_LOCK_SQL.format(lines="= ANY(%s)")
+_LINES_LOCK_RECON_IN_SQL = _LINES_LOCK_SQL.format(lines="IN (SELECT journal_line_id FROM ledger_recon_in)")
+
+
+def journal_lines_lock(*, journal_line_ids: Sequence[int]) -> None:
+    """Lock these journal lines and their vouchers until commit, before reconciling them (PostgreSQL only)."""
+    if not is_postgresql() or not journal_line_ids:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(_LINES_LOCK_LIST_SQL, [sorted(set(journal_line_ids))])
+
+
 # --- reconciliations on PostgreSQL ---
 
 # One pass over the input checks every rule; the first broken one is reported. Earlier reconciliations of a
@@ -239,6 +265,7 @@ def reconciliations_copy(
         cursor.execute(_PLANNER_SAVE_SQL)
         saved_settings = cursor.fetchone()
         cursor.execute(_PLANNER_SET_SQL, ["64MB", "1.1", saved_settings[2]])
+        cursor.execute(_LINES_LOCK_RECON_IN_SQL)
         params: dict[str, int | datetime.datetime] = {"company": company_id, "now": now}
         cursor.execute(_RECON_PROBLEM_SQL, params)
         problem = cursor.fetchone()
@@ -264,6 +291,7 @@ def reconciliations_insert(
 
     :raises errors.ReconciliationError: as `reconciliations_copy`.
     """
+    journal_lines_lock(journal_line_ids=[spec.journal_line_id for spec in items])
     item_rows = {
         row[0]: row
         for row in models.OpenItem.objects.filter(

@@ -172,12 +172,14 @@ def reconciliation_create(
     _money_check(amount, what="reconciliation amount", error=errors.ReconciliationError)
     try:
         with transaction.atomic():
-            item = models.OpenItem.objects.select_for_update().get(pk=open_item.pk)
+            # The line and its voucher first, then the item: the bulk path locks in the same order.
+            bulk.journal_lines_lock(journal_line_ids=[journal_line.pk])
             line = (
-                models.JournalLine.objects.select_for_update(of=("self",))
+                models.JournalLine.objects.select_for_update(no_key=True, of=("self",))
                 .select_related("voucher")
                 .get(pk=journal_line.pk)
             )
+            item = models.OpenItem.objects.select_for_update().get(pk=open_item.pk)
             where = f"Cannot reconcile journal line {line.pk} against open item {item.pk}"
             if line.company_id != item.company_id:
                 raise errors.ReconciliationError(f"{where}: they belong to different companies.")
