@@ -99,6 +99,15 @@ class VoucherSeriesAdmin(company_admin.CompanyScopedAdminMixin, admin.ModelAdmin
     list_filter = [COMPANY_FILTER]
     search_fields = ["code", "name"]
     list_select_related = ["company"]
+    # Numbers are handed out by the posting services only: set back, the next posting would collide with a
+    # posted number; set forward, the series would have a gap.
+    readonly_fields = ["next_number"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        # A series' vouchers stay with the company the series was made for.
+        if obj is not None:
+            return [*self.readonly_fields, "company"]
+        return list(self.readonly_fields)
 
 
 @admin.register(models.Batch)

@@ -125,3 +125,35 @@ def test_staff_cannot_open_another_companys_item(staff_client):
     other = CustomerItemFactory.create()
     response = staff_client.get(reverse("admin:ledger_openitem_change", args=[other.pk]))
     assert response.status_code == 302
+
+
+def test_voucher_series_next_number_is_not_editable_when_adding(admin_client):
+    response = admin_client.get(reverse("admin:ledger_voucherseries_add"))
+    assert "next_number" not in response.context["adminform"].form.fields
+
+
+def test_voucher_series_next_number_is_not_editable_when_changing(admin_client):
+    series = VoucherSeriesFactory.create()
+    response = admin_client.get(reverse("admin:ledger_voucherseries_change", args=[series.pk]))
+    assert "next_number" not in response.context["adminform"].form.fields
+
+
+def test_voucher_series_company_is_not_editable_when_changing(admin_client):
+    series = VoucherSeriesFactory.create()
+    response = admin_client.get(reverse("admin:ledger_voucherseries_change", args=[series.pk]))
+    assert "company" not in response.context["adminform"].form.fields
+
+
+def test_voucher_series_company_is_chosen_when_adding(admin_client):
+    response = admin_client.get(reverse("admin:ledger_voucherseries_add"))
+    assert "company" in response.context["adminform"].form.fields
+
+
+def test_posting_a_changed_next_number_in_admin_leaves_the_series_numbering_alone(admin_client):
+    series = VoucherSeriesFactory.create(next_number=42)
+    admin_client.post(
+        reverse("admin:ledger_voucherseries_change", args=[series.pk]),
+        {"company": series.company_id, "code": series.code, "name": "Renamed", "next_number": "1"},
+    )
+    series.refresh_from_db()
+    assert (series.name, series.next_number) == ("Renamed", 42)
