@@ -11,8 +11,9 @@ the balance trigger checks the vouchers a statement touched when that statement 
 
 import datetime
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection
 
@@ -21,7 +22,17 @@ from ledger.money import ZERO
 from ledger.specs import ReconciliationSpec, VoucherSpec
 
 _VOUCHER_COLUMNS = "id, company_id, batch_id, series_id, number, date, description, posted_at, reverses_id"
-_LINE_COLUMNS = "voucher_id, company_id, account_id, amount, currency, description, customer_id, supplier_id"
+_LINE_FIELDS = (
+    "voucher_id",
+    "company_id",
+    "account_id",
+    "amount",
+    "currency",
+    "description",
+    "customer_id",
+    "supplier_id",
+)
+_LINE_COLUMNS = ", ".join(_LINE_FIELDS)
 _SQLITE_UPDATE_CHUNK = 500
 
 
@@ -70,20 +81,8 @@ def vouchers_copy(
                 )
         with cursor.copy(f"COPY ledger_journalline ({_LINE_COLUMNS}) FROM STDIN") as copy:
             write = copy.write_row
-            for voucher_id, spec in zip(ids, vouchers, strict=True):
-                for line in spec.lines:
-                    write(
-                        (
-                            voucher_id,
-                            company_id,
-                            line.account_id,
-                            line.amount,
-                            line.currency,
-                            line.description,
-                            line.customer_id,
-                            line.supplier_id,
-                        )
-                    )
+            for row in _line_rows(company_id=company_id, voucher_ids=ids, vouchers=vouchers):
+                write(row)
     return ids
 
 
@@ -112,23 +111,38 @@ def vouchers_insert(
         ]
     )
     ids = [voucher.pk for voucher in created]
+    journal_lines_insert(company_id=company_id, voucher_ids=ids, vouchers=vouchers)
+    return ids
+
+
+def journal_lines_insert(
+    *, company_id: int, voucher_ids: Sequence[int], vouchers: Sequence[VoucherSpec]
+) -> None:
+    """Write the lines of written vouchers (`voucher_ids[i]` is `vouchers[i]`'s id) with one INSERT."""
     models.JournalLine.objects.bulk_create(
         [
-            models.JournalLine(
-                voucher_id=voucher_id,
-                company_id=company_id,
-                account_id=line.account_id,
-                amount=line.amount,
-                currency=line.currency,
-                description=line.description,
-                customer_id=line.customer_id,
-                supplier_id=line.supplier_id,
-            )
-            for voucher_id, spec in zip(ids, vouchers, strict=True)
-            for line in spec.lines
+            models.JournalLine(**dict(zip(_LINE_FIELDS, row, strict=True)))
+            for row in _line_rows(company_id=company_id, voucher_ids=voucher_ids, vouchers=vouchers)
         ]
     )
-    return ids
+
+
+def _line_rows(
+    *, company_id: int, voucher_ids: Sequence[int], vouchers: Sequence[VoucherSpec]
+) -> Iterator[tuple[Any, ...]]:
+    """Yield each line of the vouchers as the values of `_LINE_FIELDS`."""
+    for voucher_id, spec in zip(voucher_ids, vouchers, strict=True):
+        for line in spec.lines:
+            yield (
+                voucher_id,
+                company_id,
+                line.account_id,
+                line.amount,
+                line.currency,
+                line.description,
+                line.customer_id,
+                line.supplier_id,
+            )
 
 
 # --- locks a reconciliation takes before it checks (PostgreSQL) ---
@@ -169,7 +183,6 @@ SELECT open_item_id, journal_line_id, problem FROM (
                THEN 'the open item is not one of this company''s'
              WHEN l.id IS NULL OR l.company_id <> %(company)s
                THEN 'the journal line is not one of this company''s'
-             WHEN t.amount = 0 THEN 'the amount is zero'
              WHEN sign(t.amount) <> sign(o.amount) THEN 'the amount must have the sign of the item''s amount'
              WHEN sign(l.amount) <> sign(o.amount) * (CASE WHEN o.kind = 'customer' THEN -1 ELSE 1 END)
                THEN 'the journal line is on the wrong side (debit/credit) to pay this item'
@@ -229,14 +242,8 @@ UPDATE ledger_openitem AS o
 """
 
 
-_PLANNER_SAVE_SQL = (
-    "SELECT current_setting('work_mem'), current_setting('random_page_cost'), "
-    "current_setting('enable_seqscan')"
-)
-_PLANNER_SET_SQL = (
-    "SELECT set_config('work_mem', %s, true), set_config('random_page_cost', %s, true), "
-    "set_config('enable_seqscan', %s, true)"
-)
+_PLANNER_SAVE_SQL = "SELECT current_setting('work_mem'), current_setting('random_page_cost')"
+_PLANNER_SET_SQL = "SELECT set_config('work_mem', %s, true), set_config('random_page_cost', %s, true)"
 
 
 def reconciliations_copy(
@@ -249,7 +256,7 @@ def reconciliations_copy(
         amount.
     """
     with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS pg_temp.ledger_recon_in")
+        # Dropped at the end; ON COMMIT DROP covers a run that stops halfway (its savepoint is rolled back).
         cursor.execute(
             "CREATE TEMPORARY TABLE ledger_recon_in "
             "(open_item_id bigint NOT NULL, journal_line_id bigint NOT NULL, amount numeric(18, 2) NOT NULL) "
@@ -264,7 +271,7 @@ def reconciliations_copy(
         # cached reads they are, so that a small run probes a large table by id instead of scanning it whole.
         cursor.execute(_PLANNER_SAVE_SQL)
         saved_settings = cursor.fetchone()
-        cursor.execute(_PLANNER_SET_SQL, ["64MB", "1.1", saved_settings[2]])
+        cursor.execute(_PLANNER_SET_SQL, ["64MB", "1.1"])
         cursor.execute(_LINES_LOCK_RECON_IN_SQL)
         params: dict[str, int | datetime.datetime] = {"company": company_id, "now": now}
         cursor.execute(_RECON_PROBLEM_SQL, params)
@@ -418,10 +425,8 @@ def reconciliation_problem(
 
     A customer item (positive: the customer owes us) is paid by a credit (negative) line on the receivables
     account; a supplier item (positive: we owe) by a debit (positive) line on the payables account. Credit
-    items (negative) go the other way round.
+    items (negative) go the other way round. `amount` is not zero: the services refuse that first.
     """
-    if amount == 0:
-        return "the amount is zero"
     if (amount > 0) != (item_amount > 0):
         return "the amount must have the sign of the item's amount"
     paying_sign_positive = (item_amount > 0) != (kind == models.OpenItemKind.CUSTOMER)

@@ -315,21 +315,7 @@ def _voucher_write(
         reverses=reverses,
     )
     # One INSERT for all the lines: the balance trigger checks the voucher when the statement ends.
-    models.JournalLine.objects.bulk_create(
-        [
-            models.JournalLine(
-                voucher=voucher,
-                company=company,
-                account_id=line.account_id,
-                amount=line.amount,
-                currency=line.currency,
-                description=line.description,
-                customer_id=line.customer_id,
-                supplier_id=line.supplier_id,
-            )
-            for line in spec.lines
-        ]
-    )
+    bulk.journal_lines_insert(company_id=company.pk, voucher_ids=[voucher.pk], vouchers=[spec])
     return voucher
 
 
