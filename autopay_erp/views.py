@@ -1,5 +1,7 @@
 """The accountant's web pages: dashboard and company switcher. Ledger pages live in ledger.views."""
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -9,15 +11,23 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from company import context_processors, tenancy
-from ledger import views as ledger_views
+from ledger import selectors as ledger_selectors
 
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     company = context_processors.chosen_company(request)
-    context = {}
+    context: dict[str, Any] = {}
     if company is not None:
-        context = ledger_views.dashboard_figures(company=company, today=timezone.localdate())
+        today = timezone.localdate()
+        context = {
+            **ledger_selectors.open_items_figures(company=company, today=today),
+            "today": today,
+            "latest_vouchers": ledger_selectors.vouchers_of_company(company=company).order_by(
+                "-posted_at", "-id"
+            )[:8],
+            "bank_partners": company.bank_partners.filter(is_active=True),
+        }
     return render(request, "dashboard.html", context)
 
 

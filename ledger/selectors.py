@@ -1,8 +1,11 @@
-"""Reads from the ledger. Each returns a QuerySet for the caller to narrow, page or count."""
+"""Reads from the ledger. Each returns a QuerySet for the caller to narrow, page or count, except
+`open_items_figures`, which returns the dashboard's sums."""
 
+import datetime
 from collections.abc import Collection
+from decimal import Decimal
 
-from django.db.models import DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from company import models as company_models
@@ -54,6 +57,56 @@ def open_items_open(
     if kind is not None:
         items = items.filter(kind=kind)
     return items.order_by("due_date", "id")
+
+
+def open_items_search(
+    *, company: company_models.Company, kind: str = "", status: str = "unsettled", q: str = ""
+) -> QuerySet[models.OpenItem]:
+    """Return the company's items of `kind` and `status` that match `q`, oldest due first.
+
+    A blank or unknown `kind` means any kind. `status` is "unsettled" (not settled), an `OpenItemStatus`
+    value, or anything else for all statuses. `q` matches part of the invoice number or a party's name, or
+    the start of the KID; blank matches every item.
+    """
+    if status == "unsettled":
+        items = open_items_open(company=company)
+    else:
+        items = models.OpenItem.objects.filter(company=company)
+        if status in models.OpenItemStatus.values:
+            items = items.filter(status=status)
+    if kind in models.OpenItemKind.values:
+        items = items.filter(kind=kind)
+    q = q.strip()
+    if q:
+        items = items.filter(
+            Q(invoice_no__icontains=q)
+            | Q(kid__startswith=q)
+            | Q(customer__name__icontains=q)
+            | Q(supplier__name__icontains=q)
+        )
+    return items.select_related("customer", "supplier").order_by("due_date", "id")
+
+
+def open_items_figures(
+    *, company: company_models.Company, today: datetime.date
+) -> dict[str, dict[str, int | Decimal]]:
+    """Return, per kind, the count and remaining total of the company's open items and of those overdue.
+
+    Keys are `<kind>_open` and `<kind>_overdue` (such as `customer_overdue`), each {"count": …, "total": …};
+    an item is overdue when its due date is before `today`.
+    """
+    figures: dict[str, dict[str, int | Decimal]] = {}
+    for kind in models.OpenItemKind:
+        open_items = open_items_open(company=company, kind=kind)
+        figures[f"{kind.value}_open"] = _count_and_total(open_items)
+        figures[f"{kind.value}_overdue"] = _count_and_total(open_items.filter(due_date__lt=today))
+    return figures
+
+
+def _count_and_total(items: QuerySet[models.OpenItem]) -> dict[str, int | Decimal]:
+    return items.aggregate(
+        count=Count("id"), total=Coalesce(Sum("remaining_amount"), Value(ZERO), output_field=_MONEY)
+    )
 
 
 def open_items_inconsistent(*, company: company_models.Company) -> QuerySet[models.OpenItem]:
