@@ -11,7 +11,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from company import admin as company_admin
-from ledger import models
+from ledger import models, services
 
 COMPANY_FILTER = company_admin.COMPANY_FILTER
 
@@ -87,10 +87,28 @@ class OpenItemAdmin(company_admin.CompanyScopedAdminMixin, admin.ModelAdmin):
     def save_model(
         self, request: HttpRequest, obj: models.OpenItem, form: forms.ModelForm, change: bool
     ) -> None:
-        if not change:
-            obj.remaining_amount = obj.amount
-            obj.status = models.OpenItemStatus.OPEN
-        super().save_model(request, obj, form, change)
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        created = services.open_item_create(
+            company=obj.company,
+            kind=obj.kind,
+            customer=obj.customer,
+            supplier=obj.supplier,
+            invoice_no=obj.invoice_no,
+            kid=obj.kid,
+            currency=obj.currency,
+            amount=obj.amount,
+            invoice_date=obj.invoice_date,
+            due_date=obj.due_date,
+        )
+        # The admin goes on with `obj` (its messages, log entry and redirect name it).
+        obj.pk = created.pk
+        obj.remaining_amount, obj.status, obj.created_at = (
+            created.remaining_amount,
+            created.status,
+            created.created_at,
+        )
 
 
 @admin.register(models.VoucherSeries)

@@ -7,13 +7,12 @@ the posting and matching services write them. Amounts are Decimal strings.
 from typing import Any
 
 import django_filters
-from django.db import transaction
 from django.http import HttpRequest
 from rest_framework import mixins, serializers, viewsets
 
 from company import api as company_api
 from company import tenancy
-from ledger import models
+from ledger import errors, models, money, services
 
 KID_HELP = "Norwegian KID (customer reference), digits only, MOD10 or MOD11 check digit."
 
@@ -85,12 +84,21 @@ class OpenItemSerializer(company_api.CompanyOwnedSerializer):
         return attrs
 
     def create(self, validated_data: dict[str, Any]) -> models.OpenItem:
-        with transaction.atomic():
-            return models.OpenItem.objects.create(
-                **validated_data,
-                remaining_amount=validated_data["amount"],
-                status=models.OpenItemStatus.OPEN,
+        try:
+            return services.open_item_create(
+                company=validated_data["company"],
+                kind=validated_data["kind"],
+                customer=validated_data.get("customer"),
+                supplier=validated_data.get("supplier"),
+                invoice_no=validated_data.get("invoice_no", ""),
+                kid=validated_data.get("kid", ""),
+                currency=validated_data.get("currency", money.DEFAULT_CURRENCY),
+                amount=validated_data["amount"],
+                invoice_date=validated_data.get("invoice_date"),
+                due_date=validated_data.get("due_date"),
             )
+        except errors.LedgerError as exc:
+            raise serializers.ValidationError(str(exc)) from exc
 
 
 class JournalLineSerializer(serializers.ModelSerializer):

@@ -39,6 +39,49 @@ def batch_create(
         )
 
 
+def open_item_create(
+    *,
+    company: company_models.Company,
+    kind: str,
+    customer: models.Customer | None = None,
+    supplier: models.Supplier | None = None,
+    invoice_no: str,
+    kid: str,
+    currency: str,
+    amount: Decimal,
+    invoice_date: datetime.date | None,
+    due_date: datetime.date | None,
+) -> models.OpenItem:
+    """Record an invoice or credit item of `company`: it starts open, with its whole amount remaining.
+
+    A customer item names a customer and no supplier, a supplier item the other way round.
+
+    :raises errors.LedgerError: a zero or fractional-øre amount, a party that does not fit `kind`, or a party
+        of another company.
+    """
+    _money_check(amount, what="open item amount", error=errors.LedgerError)
+    party, other = (customer, supplier) if kind == models.OpenItemKind.CUSTOMER else (supplier, customer)
+    if kind not in models.OpenItemKind.values or party is None or other is not None:
+        raise errors.LedgerError(f"A {kind} item needs a {kind} and no other party.")
+    if party.company_id != company.pk:
+        raise errors.LedgerError(f"{party} is not one of {company}'s parties.")
+    with transaction.atomic():
+        return models.OpenItem.objects.create(
+            company=company,
+            kind=kind,
+            customer=customer,
+            supplier=supplier,
+            invoice_no=invoice_no,
+            kid=kid,
+            currency=currency,
+            amount=amount,
+            remaining_amount=amount,
+            status=models.OpenItemStatus.OPEN,
+            invoice_date=invoice_date,
+            due_date=due_date,
+        )
+
+
 def period_lock_set(*, company: company_models.Company, locked_through: datetime.date) -> models.PeriodLock:
     """Refuse from now on postings for `company` dated on or before `locked_through`."""
     with transaction.atomic():

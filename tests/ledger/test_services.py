@@ -626,3 +626,38 @@ def test_bulk_reconciliation_of_a_line_beyond_its_amount_is_refused(book):
 
     with pytest.raises(errors.ReconciliationError, match=r"would be reconciled for 101\.00"):
         services.reconciliations_create_bulk(company=book.company, items=twice, now=NOW)
+
+
+def _open_item_create(book, **overrides):
+    fields = {
+        "company": book.company,
+        "kind": models.OpenItemKind.CUSTOMER,
+        "customer": book.customer,
+        "invoice_no": "9001",
+        "kid": "",
+        "currency": "NOK",
+        "amount": Decimal("250.00"),
+        "invoice_date": DAY,
+        "due_date": DAY,
+    }
+    return services.open_item_create(**(fields | overrides))
+
+
+def test_a_new_open_item_starts_open_with_its_whole_amount_remaining(book):
+    item = _open_item_create(book)
+    assert (item.remaining_amount, item.status) == (Decimal("250.00"), models.OpenItemStatus.OPEN)
+
+
+def test_an_open_item_of_zero_is_refused(book):
+    with pytest.raises(errors.LedgerError, match="non-zero"):
+        _open_item_create(book, amount=Decimal("0.00"))
+
+
+def test_a_customer_item_with_a_supplier_is_refused(book):
+    with pytest.raises(errors.LedgerError, match="no other party"):
+        _open_item_create(book, supplier=book.supplier)
+
+
+def test_an_open_item_for_another_companys_customer_is_refused(book, other_book):
+    with pytest.raises(errors.LedgerError, match="not one of"):
+        _open_item_create(book, customer=other_book.customer)
