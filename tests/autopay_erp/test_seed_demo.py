@@ -4,7 +4,7 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db.models import Sum
 from stdnum import luhn
 from stdnum.no import kontonr
@@ -48,6 +48,12 @@ def _is_kid_mod10(kid: str) -> bool:
 
 def _is_kid_mod11(kid: str) -> bool:
     return validators.mod11_check_digit(kid[:-1]) == kid[-1]
+
+
+@pytest.fixture(autouse=True)
+def debug_on(settings):
+    """The demo is seeded on a developer's machine, where DEBUG is on (settings.local)."""
+    settings.DEBUG = True
 
 
 @pytest.fixture
@@ -157,3 +163,30 @@ def test_receivables_control_account_matches_the_customer_items(company):
     booked = company.journal_lines.filter(account__number="1500").aggregate(total=Sum("amount"))["total"]
     items = company.open_items.filter(kind="customer").aggregate(total=Sum("remaining_amount"))["total"]
     assert booked == items
+
+
+def test_seeding_with_debug_off_is_refused(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="--force"):
+        _seed()
+
+
+def test_seeding_refused_with_debug_off_creates_no_demo_user(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError):
+        _seed()
+    assert not get_user_model()._default_manager.filter(username="demo").exists()
+
+
+def test_seeding_with_debug_off_and_force_creates_the_demo_company(settings):
+    settings.DEBUG = False
+    call_command("seed_demo", "--today", TODAY, "--force", stdout=io.StringIO())
+    assert company_models.Company.objects.filter(org_no="988077917").exists()
+
+
+def test_seeded_open_items_start_open_with_their_whole_amount(company):
+    items = ledger_models.OpenItem.objects.filter(company=company)
+    assert all(
+        (item.remaining_amount, item.status) == (item.amount, ledger_models.OpenItemStatus.OPEN)
+        for item in items
+    )

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
@@ -19,6 +20,7 @@ from stdnum import luhn
 from company import models as company_models
 from company import validators
 from ledger import models as ledger_models
+from ledger import money as ledger_money
 from ledger import services as ledger_services
 
 COMPANY_NAME = "Nordlys Handel AS"
@@ -117,6 +119,40 @@ def _get_or_create[M: Model](
     return obj
 
 
+def _open_item(
+    tally: Tally,
+    what: str,
+    *,
+    company: company_models.Company,
+    kind: ledger_models.OpenItemKind,
+    customer: ledger_models.Customer | None = None,
+    supplier: ledger_models.Supplier | None = None,
+    invoice_no: str,
+    kid: str,
+    amount: Decimal,
+    invoice_date: datetime.date,
+    due_date: datetime.date,
+) -> None:
+    """Record the item through the ledger unless the party already has one with this invoice number."""
+    exists = ledger_models.OpenItem.objects.filter(
+        company=company, customer=customer, supplier=supplier, invoice_no=invoice_no
+    ).exists()
+    if not exists:
+        ledger_services.open_item_create(
+            company=company,
+            kind=kind,
+            customer=customer,
+            supplier=supplier,
+            invoice_no=invoice_no,
+            kid=kid,
+            currency=ledger_money.DEFAULT_CURRENCY,
+            amount=amount,
+            invoice_date=invoice_date,
+            due_date=due_date,
+        )
+    tally.count(what, not exists)
+
+
 def demo_seed(*, today: datetime.date, now: datetime.datetime) -> Tally:
     """Create the demo company and everything in it that does not exist yet; return what was done."""
     tally = Tally()
@@ -188,23 +224,17 @@ def demo_seed(*, today: datetime.date, now: datetime.datetime) -> Tally:
         for index in range(SUPPLIER_ITEMS):
             supplier = suppliers[index % len(suppliers)]
             due = today + datetime.timedelta(days=(index * 5) % 45 - 15)
-            kid = kid_mod10(f"{700000 + index * 31:07d}") if index % 3 == 0 else ""
-            _get_or_create(
+            _open_item(
                 tally,
                 "supplier item",
-                ledger_models.OpenItem,
-                {
-                    "kind": ledger_models.OpenItemKind.SUPPLIER,
-                    "kid": kid,
-                    "amount": _amount(index, 800, 40000),
-                    "remaining_amount": _amount(index, 800, 40000),
-                    "status": ledger_models.OpenItemStatus.OPEN,
-                    "invoice_date": due - datetime.timedelta(days=30),
-                    "due_date": due,
-                },
                 company=company,
+                kind=ledger_models.OpenItemKind.SUPPLIER,
                 supplier=supplier,
                 invoice_no=f"L{2026000 + index}",
+                kid=kid_mod10(f"{700000 + index * 31:07d}") if index % 3 == 0 else "",
+                amount=_amount(index, 800, 40000),
+                invoice_date=due - datetime.timedelta(days=30),
+                due_date=due,
             )
         for index in range(CUSTOMER_ITEMS):
             customer = customers[index % len(customers)]
@@ -212,22 +242,17 @@ def demo_seed(*, today: datetime.date, now: datetime.datetime) -> Tally:
             base = f"{customer.number:05d}{invoice_no}"
             kid = (kid_mod11(base) if index % 2 else None) or kid_mod10(base)
             due = today + datetime.timedelta(days=(index * 4) % 40 - 12)
-            _get_or_create(
+            _open_item(
                 tally,
                 "customer item",
-                ledger_models.OpenItem,
-                {
-                    "kind": ledger_models.OpenItemKind.CUSTOMER,
-                    "kid": kid,
-                    "amount": _amount(index, 500, 25000),
-                    "remaining_amount": _amount(index, 500, 25000),
-                    "status": ledger_models.OpenItemStatus.OPEN,
-                    "invoice_date": due - datetime.timedelta(days=14),
-                    "due_date": due,
-                },
                 company=company,
+                kind=ledger_models.OpenItemKind.CUSTOMER,
                 customer=customer,
                 invoice_no=invoice_no,
+                kid=kid,
+                amount=_amount(index, 500, 25000),
+                invoice_date=due - datetime.timedelta(days=14),
+                due_date=due,
             )
         _opening_balances(
             tally, company=company, accounts=accounts, series=series["GL"], today=today, now=now
@@ -294,6 +319,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Seed even though DEBUG is off (the demo user is a superuser with a published password).",
+        )
+        parser.add_argument(
             "--today",
             type=datetime.date.fromisoformat,
             default=None,
@@ -301,6 +331,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG and not options["force"]:
+            raise CommandError(
+                f"DEBUG is off, so this may be a real installation: seed_demo would add the superuser "
+                f"{DEMO_USERNAME} with a published password. Pass --force if that is really wanted."
+            )
         today = options["today"] or timezone.localdate()
         try:
             tally = demo_seed(today=today, now=timezone.now())
