@@ -156,6 +156,9 @@ def voucher_reverse(
 ) -> models.Voucher:
     """Post the mirror of `voucher` (every line negated) in the same series, dated `date`.
 
+    An account deactivated since the original was posted does not stop the reversal: a reversal corrects
+    history, so its accounts need only still be the company's.
+
     :raises errors.VoucherImmutable: the voucher is already reversed, or is itself a reversal.
     :raises errors.ReconciliationError: lines of the voucher are reconciled; undo those reconciliations first.
     :raises errors.PeriodLocked: `date` is in a locked period.
@@ -189,6 +192,8 @@ def voucher_reverse(
                 for line in original.lines.order_by("id")
             ]
             spec = VoucherSpec(date=date, lines=lines, description=description or f"Reversal of {label}")
+            # A reversal corrects history: its accounts must still be the company's, but may have been
+            # deactivated since the original was posted.
             return _voucher_write(
                 company=original.company,
                 series=original.series,
@@ -345,7 +350,7 @@ def _voucher_write(
     now: datetime.datetime,
     reverses: models.Voucher | None,
 ) -> models.Voucher:
-    _vouchers_check(company=company, batch=batch, vouchers=[spec])
+    _vouchers_check(company=company, batch=batch, vouchers=[spec], active_accounts=reverses is None)
     number = _numbers_allocate(company=company, series=series, count=1)
     voucher = models.Voucher.objects.create(
         company=company,
@@ -363,7 +368,11 @@ def _voucher_write(
 
 
 def _vouchers_check(
-    *, company: company_models.Company, batch: models.Batch | None, vouchers: Sequence[VoucherSpec]
+    *,
+    company: company_models.Company,
+    batch: models.Batch | None,
+    vouchers: Sequence[VoucherSpec],
+    active_accounts: bool = True,
 ) -> None:
     if batch is not None and batch.company_id != company.pk:
         raise errors.LedgerError(f"Batch {batch.pk} belongs to another company than {company}.")
@@ -392,9 +401,12 @@ def _vouchers_check(
             raise errors.UnbalancedVoucher(
                 f"Voucher {index + 1} dated {spec.date} does not balance: its lines sum to {total}."
             )
-    _ids_of_company_check(
-        models.Account.objects.filter(is_active=True), company, account_ids, "active account"
-    )
+    if active_accounts:
+        _ids_of_company_check(
+            models.Account.objects.filter(is_active=True), company, account_ids, "active account"
+        )
+    else:
+        _ids_of_company_check(models.Account.objects.all(), company, account_ids, "account")
     _ids_of_company_check(models.Customer.objects.all(), company, customer_ids, "customer")
     _ids_of_company_check(models.Supplier.objects.all(), company, supplier_ids, "supplier")
     locked_through = _locked_through(company=company)

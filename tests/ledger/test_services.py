@@ -358,6 +358,22 @@ def test_reversal_into_a_locked_period_is_refused(book):
         services.voucher_reverse(voucher=original, date=DAY, now=NOW)
 
 
+def test_a_voucher_on_an_account_deactivated_since_can_be_reversed(book):
+    original = book.payment_post(Decimal("75.00"))
+    models.Account.objects.filter(pk=book.bank.pk).update(is_active=False)
+
+    reversal = services.voucher_reverse(voucher=original, date=DAY, now=NOW)
+
+    assert reversal.lines.filter(account=book.bank, amount=Decimal("-75.00")).exists()
+
+
+def test_posting_to_a_deactivated_account_is_refused(book):
+    models.Account.objects.filter(pk=book.bank.pk).update(is_active=False)
+
+    with pytest.raises(errors.LedgerError, match="No active account"):
+        book.payment_post(Decimal("75.00"))
+
+
 # --- reconciliation ---
 
 
