@@ -17,7 +17,7 @@ from typing import Any
 
 from django.db import connection
 
-from ledger import errors, models
+from ledger import errors, models, rules, selectors
 from ledger.money import ZERO
 from ledger.specs import ReconciliationSpec, VoucherSpec
 
@@ -326,7 +326,7 @@ def reconciliations_insert(
             raise errors.ReconciliationError(f"{where}: the open item is not one of this company's.")
         if line is None:
             raise errors.ReconciliationError(f"{where}: the journal line is not one of this company's.")
-        problem = reconciliation_problem(
+        problem = rules.reconciliation_problem(
             kind=item[1],
             item_customer_id=item[2],
             item_supplier_id=item[3],
@@ -351,13 +351,9 @@ def reconciliations_insert(
                 f"Open item {item_id} has {remaining} remaining; {total} is more than that. "
                 "Bulk reconciliation makes no credit items: reconcile an overpayment on its own."
             )
-    earlier_use: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for line_id, amount, credit_amount in models.Reconciliation.objects.filter(
-        journal_line_id__in=line_use.keys()
-    ).values_list("journal_line_id", "amount", "overpayment_item__amount"):
-        earlier_use[line_id] += abs(amount) + (abs(credit_amount) if credit_amount is not None else ZERO)
+    earlier_use = dict(selectors.journal_lines_used(journal_line_ids=line_use.keys()))
     for line_id, used in line_use.items():
-        earlier = earlier_use[line_id]
+        earlier = earlier_use.get(line_id, ZERO)
         if used + earlier > abs(line_rows[line_id][4]):
             raise errors.ReconciliationError(
                 f"Journal line {line_id} of {line_rows[line_id][4]} would be reconciled "
@@ -378,7 +374,7 @@ def reconciliations_insert(
     updates = []
     for item_id, total in totals.items():
         amount, remaining = item_rows[item_id][5], item_rows[item_id][6] - total
-        updates.append((item_id, str(remaining), open_item_status(amount=amount, remaining=remaining)))
+        updates.append((item_id, str(remaining), rules.open_item_status(amount=amount, remaining=remaining)))
     with connection.cursor() as cursor:
         for start in range(0, len(updates), _SQLITE_UPDATE_CHUNK):
             chunk = updates[start : start + _SQLITE_UPDATE_CHUNK]
@@ -394,66 +390,3 @@ def reconciliations_insert(
                 [value for row in chunk for value in row],
             )
     return len(items)
-
-
-# --- rules shared by the single and the bulk paths ---
-
-
-def open_item_status(*, amount: Decimal, remaining: Decimal) -> str:
-    """Return the status an open item with this amount and remainder must have."""
-    if remaining == 0:
-        return models.OpenItemStatus.SETTLED
-    if remaining == amount:
-        return models.OpenItemStatus.OPEN
-    return models.OpenItemStatus.PARTIALLY_OPEN
-
-
-def reconciliation_problem(
-    *,
-    kind: str,
-    item_customer_id: int | None,
-    item_supplier_id: int | None,
-    item_currency: str,
-    item_amount: Decimal,
-    line_customer_id: int | None,
-    line_supplier_id: int | None,
-    line_currency: str,
-    line_amount: Decimal,
-    amount: Decimal,
-) -> str:
-    """Return why this journal line cannot pay this item by `amount`, or "" when it can.
-
-    A customer item (positive: the customer owes us) is paid by a credit (negative) line on the receivables
-    account; a supplier item (positive: we owe) by a debit (positive) line on the payables account. Credit
-    items (negative) go the other way round. `amount` is not zero: the services refuse that first.
-    """
-    if (amount > 0) != (item_amount > 0):
-        return "the amount must have the sign of the item's amount"
-    paying_sign_positive = (item_amount > 0) != (kind == models.OpenItemKind.CUSTOMER)
-    if (line_amount > 0) != paying_sign_positive:
-        return "the journal line is on the wrong side (debit/credit) to pay this item"
-    if (
-        kind == models.OpenItemKind.CUSTOMER
-        and line_customer_id is not None
-        and line_customer_id != item_customer_id
-    ):
-        return "the journal line is for another customer"
-    if (
-        kind == models.OpenItemKind.SUPPLIER
-        and line_supplier_id is not None
-        and line_supplier_id != item_supplier_id
-    ):
-        return "the journal line is for another supplier"
-    if line_currency != item_currency:
-        return "the journal line and the item have different currencies"
-    return ""
-
-
-def line_used_amount(*, journal_line_id: int) -> Decimal:
-    """Return how much of a journal line earlier reconciliations (and their credit items) have used."""
-    used = ZERO
-    for amount, credit_amount in models.Reconciliation.objects.filter(
-        journal_line_id=journal_line_id
-    ).values_list("amount", "overpayment_item__amount"):
-        used += abs(amount) + (abs(credit_amount) if credit_amount is not None else ZERO)
-    return used

@@ -2,11 +2,11 @@
 `open_items_figures`, which returns the dashboard's sums."""
 
 import datetime
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from decimal import Decimal
 
 from django.db.models import Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Abs, Coalesce
 
 from company import models as company_models
 from ledger import models
@@ -38,6 +38,28 @@ def journal_lines_of_batch(
     if account_id is not None:
         lines = lines.filter(account_id=account_id)
     return lines.order_by("voucher_id", "id")
+
+
+def journal_lines_used(
+    *, journal_line_ids: Iterable[int]
+) -> QuerySet[models.Reconciliation, tuple[int, Decimal]]:
+    """Return (journal line id, amount used) pairs: how much of each line earlier reconciliations have used.
+
+    A reconciliation uses its amount, and the amount of the credit item it made from an overpayment, both
+    counted unsigned. Lines nothing has used yet are left out.
+    """
+    return (
+        models.Reconciliation.objects.filter(journal_line_id__in=list(journal_line_ids))
+        .values("journal_line_id")
+        .annotate(
+            used=Sum(
+                Abs("amount") + Coalesce(Abs("overpayment_item__amount"), Value(ZERO), output_field=_MONEY),
+                output_field=_MONEY,
+            )
+        )
+        .values_list("journal_line_id", "used")
+        .order_by()
+    )
 
 
 def vouchers_unbalanced(*, company: company_models.Company) -> QuerySet[models.Voucher]:

@@ -14,7 +14,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, ProtectedError, QuerySet
 
 from company import models as company_models
-from ledger import bulk, errors, models, specs
+from ledger import bulk, errors, models, rules, selectors, specs
 from ledger.money import ZERO, round_money
 
 LineSpec = specs.LineSpec
@@ -231,7 +231,7 @@ def reconciliation_create(
             where = f"Cannot reconcile journal line {line.pk} against open item {item.pk}"
             if line.company_id != item.company_id:
                 raise errors.ReconciliationError(f"{where}: they belong to different companies.")
-            problem = bulk.reconciliation_problem(
+            problem = rules.reconciliation_problem(
                 kind=item.kind,
                 item_customer_id=item.customer_id,
                 item_supplier_id=item.supplier_id,
@@ -249,7 +249,7 @@ def reconciliation_create(
                 raise errors.ReconciliationError(f"{where}: the item is already settled.")
             if models.Voucher.objects.filter(reverses_id=line.voucher_id).exists():
                 raise errors.ReconciliationError(f"{where}: its voucher has been reversed.")
-            used = bulk.line_used_amount(journal_line_id=line.pk)
+            used = dict(selectors.journal_lines_used(journal_line_ids=[line.pk])).get(line.pk, ZERO)
             if used + abs(amount) > abs(line.amount):
                 raise errors.ReconciliationError(
                     f"{where}: the line of {line.amount} has only {abs(line.amount) - used} left "
@@ -467,7 +467,7 @@ def _money_check(amount: Decimal, *, what: str, error: type[errors.LedgerError])
 
 def _remaining_set(*, item: models.OpenItem, remaining: Decimal) -> None:
     item.remaining_amount = remaining
-    item.status = bulk.open_item_status(amount=item.amount, remaining=remaining)
+    item.status = rules.open_item_status(amount=item.amount, remaining=remaining)
     item.save(update_fields=["remaining_amount", "status"])
 
 

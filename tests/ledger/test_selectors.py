@@ -3,8 +3,9 @@ from decimal import Decimal
 
 import pytest
 
-from ledger import models, selectors
+from ledger import models, selectors, services
 from tests.company.factories import CompanyFactory
+from tests.ledger.conftest import NOW
 from tests.ledger.factories import CustomerFactory, CustomerItemFactory, SupplierItemFactory
 
 pytestmark = pytest.mark.django_db
@@ -66,3 +67,17 @@ def test_open_items_search_of_one_kind_leaves_out_the_other():
     company = CompanyFactory.create()
     SupplierItemFactory.create(company=company)
     assert not selectors.open_items_search(company=company, kind=models.OpenItemKind.CUSTOMER).exists()
+
+
+def test_journal_lines_used_counts_an_overpayment_and_its_credit_item(book):
+    item = CustomerItemFactory.create(company=book.company, customer=book.customer, amount=Decimal("1000.00"))
+    line = book.receivables_line(book.payment_post(Decimal("1500.00")))
+    services.reconciliation_create(open_item=item, journal_line=line, amount=Decimal("1200.00"), now=NOW)
+
+    assert dict(selectors.journal_lines_used(journal_line_ids=[line.pk])) == {line.pk: Decimal("1200.00")}
+
+
+def test_journal_lines_used_leaves_out_a_line_nothing_has_used(book):
+    line = book.receivables_line(book.payment_post(Decimal("100.00")))
+
+    assert not selectors.journal_lines_used(journal_line_ids=[line.pk]).exists()

@@ -677,3 +677,17 @@ def test_a_customer_item_with_a_supplier_is_refused(book):
 def test_an_open_item_for_another_companys_customer_is_refused(book, other_book):
     with pytest.raises(errors.LedgerError, match="not one of"):
         _open_item_create(book, customer=other_book.customer)
+
+
+def test_a_line_partly_used_by_an_overpayment_cannot_pay_more_than_is_left(book):
+    first = CustomerItemFactory.create(
+        company=book.company, customer=book.customer, amount=Decimal("1000.00")
+    )
+    second = CustomerItemFactory.create(
+        company=book.company, customer=book.customer, amount=Decimal("1000.00")
+    )
+    line = book.receivables_line(book.payment_post(Decimal("1500.00")))
+    services.reconciliation_create(open_item=first, journal_line=line, amount=Decimal("1200.00"), now=NOW)
+
+    with pytest.raises(errors.ReconciliationError, match=r"only 300\.00 left"):
+        services.reconciliation_create(open_item=second, journal_line=line, amount=Decimal("400.00"), now=NOW)

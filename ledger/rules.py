@@ -1,0 +1,58 @@
+"""The rules of reconciling, shared by the single and the bulk paths (`ledger.services`, `ledger.bulk`).
+
+The bulk path on PostgreSQL states the same rules in SQL (`bulk._RECON_PROBLEM_SQL`); keep the two in step.
+"""
+
+from decimal import Decimal
+
+from ledger import models
+
+
+def open_item_status(*, amount: Decimal, remaining: Decimal) -> str:
+    """Return the status an open item with this amount and remainder must have."""
+    if remaining == 0:
+        return models.OpenItemStatus.SETTLED
+    if remaining == amount:
+        return models.OpenItemStatus.OPEN
+    return models.OpenItemStatus.PARTIALLY_OPEN
+
+
+def reconciliation_problem(
+    *,
+    kind: str,
+    item_customer_id: int | None,
+    item_supplier_id: int | None,
+    item_currency: str,
+    item_amount: Decimal,
+    line_customer_id: int | None,
+    line_supplier_id: int | None,
+    line_currency: str,
+    line_amount: Decimal,
+    amount: Decimal,
+) -> str:
+    """Return why this journal line cannot pay this item by `amount`, or "" when it can.
+
+    A customer item (positive: the customer owes us) is paid by a credit (negative) line on the receivables
+    account; a supplier item (positive: we owe) by a debit (positive) line on the payables account. Credit
+    items (negative) go the other way round. `amount` is not zero: the services refuse that first.
+    """
+    if (amount > 0) != (item_amount > 0):
+        return "the amount must have the sign of the item's amount"
+    paying_sign_positive = (item_amount > 0) != (kind == models.OpenItemKind.CUSTOMER)
+    if (line_amount > 0) != paying_sign_positive:
+        return "the journal line is on the wrong side (debit/credit) to pay this item"
+    if (
+        kind == models.OpenItemKind.CUSTOMER
+        and line_customer_id is not None
+        and line_customer_id != item_customer_id
+    ):
+        return "the journal line is for another customer"
+    if (
+        kind == models.OpenItemKind.SUPPLIER
+        and line_supplier_id is not None
+        and line_supplier_id != item_supplier_id
+    ):
+        return "the journal line is for another supplier"
+    if line_currency != item_currency:
+        return "the journal line and the item have different currencies"
+    return ""
