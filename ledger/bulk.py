@@ -145,26 +145,22 @@ def _line_rows(
             )
 
 
-# --- locks a reconciliation takes before it checks (PostgreSQL) ---
+# --- the lock a reconciliation takes before it checks (PostgreSQL) ---
 
 # A reconciliation checks two things another session may be changing: how much of each line earlier
-# reconciliations use, and whether the line's voucher is reversed. So it first locks, in one statement, the
-# lines (FOR NO KEY UPDATE: two reconciliations of one line take turns) and their vouchers (FOR SHARE:
-# reconciliations of one voucher's lines go side by side, but `voucher_reverse`, which holds its voucher FOR
-# UPDATE, waits for them and they for it). Lines in id order, so that two runs over the same lines cannot
-# deadlock. A SELECT fires no UPDATE trigger, so the lines' immutability trigger does not mind.
-_LINES_LOCK_SQL = """
-SELECT 1 FROM ledger_journalline AS l JOIN ledger_voucher AS v ON v.id = l.voucher_id
- WHERE l.id {lines}
- ORDER BY l.id
-   FOR NO KEY UPDATE OF l FOR SHARE OF v
-"""
+# reconciliations use, and whether the line's voucher is reversed. So it first locks its lines FOR NO KEY
+# UPDATE, in id order (two runs over the same lines cannot deadlock): two reconciliations of one line take
+# turns, and `voucher_reverse`, which locks the voucher's lines the same way before it checks, waits for a
+# reconciliation under way and makes a new one wait. Locking the lines' vouchers as well (FOR SHARE) would do
+# the same for reversals at about twice the cost (docs/benchmarks.md). A SELECT fires no UPDATE trigger, so
+# the lines' immutability trigger does not mind.
+_LINES_LOCK_SQL = "SELECT 1 FROM ledger_journalline WHERE id {lines} ORDER BY id FOR NO KEY UPDATE"
 _LINES_LOCK_LIST_SQL = _LINES_LOCK_SQL.format(lines="= ANY(%s)")
 _LINES_LOCK_RECON_IN_SQL = _LINES_LOCK_SQL.format(lines="IN (SELECT journal_line_id FROM ledger_recon_in)")
 
 
 def journal_lines_lock(*, journal_line_ids: Sequence[int]) -> None:
-    """Lock these journal lines and their vouchers until commit, before reconciling them (PostgreSQL only)."""
+    """Lock these journal lines until commit, before reconciling them (PostgreSQL only)."""
     if not is_postgresql() or not journal_line_ids:
         return
     with connection.cursor() as cursor:

@@ -176,6 +176,9 @@ def voucher_reverse(
                 raise errors.VoucherImmutable(
                     f"Voucher {label} is already reversed by {original.series.code}-{reversal.number}."
                 )
+            # Locked as every reconciliation locks its lines before checking: a reconciliation of one of them
+            # under way is committed before the check below, and none starts before this reversal commits.
+            original_lines = list(original.lines.select_for_update(no_key=True).order_by("id"))
             if models.Reconciliation.objects.filter(journal_line__voucher=original).exists():
                 raise errors.ReconciliationError(
                     f"Voucher {label} has reconciled lines; undo those reconciliations before reversing it."
@@ -189,7 +192,7 @@ def voucher_reverse(
                     supplier_id=line.supplier_id,
                     currency=line.currency,
                 )
-                for line in original.lines.order_by("id")
+                for line in original_lines
             ]
             spec = VoucherSpec(date=date, lines=lines, description=description or f"Reversal of {label}")
             # A reversal corrects history: its accounts must still be the company's, but may have been
@@ -220,8 +223,7 @@ def reconciliation_create(
     _money_check(amount, what="reconciliation amount", error=errors.ReconciliationError)
     try:
         with transaction.atomic():
-            # The line and its voucher first, then the item: the bulk path locks in the same order.
-            bulk.journal_lines_lock(journal_line_ids=[journal_line.pk])
+            # The line first, then the item: the bulk path locks in the same order.
             line = (
                 models.JournalLine.objects.select_for_update(no_key=True, of=("self",))
                 .select_related("voucher")
