@@ -11,7 +11,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from company import admin as company_admin
-from ledger import models, services
+from ledger import models, rules, services
 
 COMPANY_FILTER = company_admin.COMPANY_FILTER
 
@@ -55,6 +55,22 @@ class OpenItemAdminForm(forms.ModelForm):
             "invoice_date",
             "due_date",
         ]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        # A new item is recorded by services.open_item_create; report its rules here as form errors.
+        if self.instance.pk is None and cleaned.get("company") and cleaned.get("amount") is not None:
+            problem = rules.open_item_problem(
+                company_id=cleaned["company"].pk,
+                kind=cleaned.get("kind", ""),
+                customer=cleaned.get("customer"),
+                supplier=cleaned.get("supplier"),
+                kid=cleaned.get("kid", ""),
+                amount=cleaned["amount"],
+            )
+            if problem:
+                raise forms.ValidationError(problem)
+        return cleaned
 
 
 @admin.register(models.OpenItem)

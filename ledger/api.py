@@ -14,7 +14,7 @@ from company import api as company_api
 from company import tenancy
 from ledger import errors, models, money, services
 
-KID_HELP = "Norwegian KID (customer reference), digits only, MOD10 or MOD11 check digit."
+KID_HELP = "Norwegian KID (customer reference): digits, the last a MOD10 or MOD11 check digit ('-' for 10)."
 
 
 class AccountSerializer(company_api.CompanyOwnedSerializer):
@@ -39,7 +39,7 @@ class OpenItemSerializer(company_api.CompanyOwnedSerializer):
     """An open item. A new one starts open with its whole amount remaining; only reconciliation reduces it."""
 
     kid = serializers.RegexField(
-        r"^[0-9]*$", max_length=25, required=False, allow_blank=True, help_text=KID_HELP
+        r"^[0-9]*-?$", max_length=25, required=False, allow_blank=True, help_text=KID_HELP
     )
 
     class Meta:

@@ -5,7 +5,30 @@ The bulk path on PostgreSQL states the same rules in SQL (`bulk._RECON_PROBLEM_S
 
 from decimal import Decimal
 
+from autopay_client import norwegian
 from ledger import models
+
+
+def open_item_problem(
+    *,
+    company_id: int,
+    kind: str,
+    customer: models.Customer | None,
+    supplier: models.Supplier | None,
+    kid: str,
+    amount: Decimal,
+) -> str | None:
+    """Return why such an open item cannot be recorded for the company, or None if it can."""
+    party, other = (customer, supplier) if kind == models.OpenItemKind.CUSTOMER else (supplier, customer)
+    if kind not in models.OpenItemKind.values or party is None or other is not None:
+        return f"A {kind} item needs a {kind} and no other party."
+    if party.company_id != company_id:
+        return f"{party} is not one of this company's parties."
+    if kid and not norwegian.kid_is_valid(kid):
+        return f"KID {kid!r} has no valid MOD10 or MOD11 check digit."
+    if amount == 0:
+        return "An open item's amount cannot be zero."
+    return None
 
 
 def open_item_status(*, amount: Decimal, remaining: Decimal) -> str:

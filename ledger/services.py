@@ -60,11 +60,11 @@ def open_item_create(
         of another company.
     """
     _money_check(amount, what="open item amount", error=errors.LedgerError)
-    party, other = (customer, supplier) if kind == models.OpenItemKind.CUSTOMER else (supplier, customer)
-    if kind not in models.OpenItemKind.values or party is None or other is not None:
-        raise errors.LedgerError(f"A {kind} item needs a {kind} and no other party.")
-    if party.company_id != company.pk:
-        raise errors.LedgerError(f"{party} is not one of {company}'s parties.")
+    problem = rules.open_item_problem(
+        company_id=company.pk, kind=kind, customer=customer, supplier=supplier, kid=kid, amount=amount
+    )
+    if problem:
+        raise errors.LedgerError(problem)
     with transaction.atomic():
         return models.OpenItem.objects.create(
             company=company,

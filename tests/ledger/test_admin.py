@@ -120,6 +120,25 @@ def test_open_item_added_in_admin_starts_open_with_its_whole_amount(admin_client
     assert (item.remaining_amount, item.status) == (item.amount, models.OpenItemStatus.OPEN)
 
 
+def test_open_item_for_another_companys_customer_is_a_form_error_in_admin(admin_client):
+    customer = CustomerFactory.create()
+    other_company = CustomerFactory.create().company
+    response = admin_client.post(
+        reverse("admin:ledger_openitem_add"),
+        {
+            "company": other_company.pk,
+            "kind": "customer",
+            "customer": customer.pk,
+            "invoice_no": "7002",
+            "currency": "NOK",
+            "amount": "100.00",
+        },
+    )
+    assert response.status_code == 200
+    assert "is not one of this company" in response.content.decode()
+    assert not models.OpenItem.objects.filter(invoice_no="7002").exists()
+
+
 def test_staff_cannot_open_another_companys_item(staff_client):
     MembershipFactory.create(user=staff_client.user)
     other = CustomerItemFactory.create()

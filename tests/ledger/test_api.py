@@ -70,6 +70,16 @@ def test_open_item_with_letters_in_the_kid_is_refused(member):
     assert _new_item(client, company, kid="12A45").status_code == 400
 
 
+def test_open_item_with_a_wrong_kid_check_digit_is_refused(member):
+    client, company = member
+    assert _new_item(client, company, kid="2345674").status_code == 400
+
+
+def test_open_item_with_a_mod11_kid_ending_in_a_dash_is_created(member):
+    client, company = member
+    assert _new_item(client, company, kid="036536-").status_code == 201
+
+
 def test_open_item_amount_cannot_be_changed(member):
     client, company = member
     item = CustomerItemFactory.create(company=company)

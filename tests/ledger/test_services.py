@@ -679,6 +679,15 @@ def test_an_open_item_for_another_companys_customer_is_refused(book, other_book)
         _open_item_create(book, customer=other_book.customer)
 
 
+def test_an_open_item_with_a_kid_of_wrong_check_digit_is_refused(book):
+    with pytest.raises(errors.LedgerError, match="no valid MOD10 or MOD11 check digit"):
+        _open_item_create(book, kid="2345674")
+
+
+def test_an_open_item_with_a_mod11_kid_ending_in_a_dash_is_recorded(book):
+    assert _open_item_create(book, kid="036536-").kid == "036536-"
+
+
 def test_a_line_partly_used_by_an_overpayment_cannot_pay_more_than_is_left(book):
     first = CustomerItemFactory.create(
         company=book.company, customer=book.customer, amount=Decimal("1000.00")
