@@ -1,12 +1,12 @@
-"""`manage.py bench SCENARIO --size N --json PATH`: measure a bulk path against its raw limit (docs/benchmarks.md).
+"""`manage.py bench SCENARIO --size N --json PATH`: a bulk path against its raw limit (docs/benchmarks.md).
 
-Each scenario is a function `(*, size, now) -> dict` in the app it measures; this command, in the top layer, is
-the only place that knows them all.
+Each scenario is a function `(*, size, now) -> dict` in the app it measures; this command, in the top layer,
+is the only place that knows them all.
 """
 
 import json
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
