@@ -40,7 +40,7 @@ OSLO = zoneinfo.ZoneInfo("Europe/Oslo")
 
 _VERSION = re.compile(rb"urn:iso:std:iso:20022:tech:xsd:(camt\.054\.001\.\d\d)")
 _DOCTYPE = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
-_AMOUNT = re.compile(r"\d{1,18}(\.\d{1,5})?")
+_AMOUNT = re.compile(r"\d{1,18}(\.\d{1,5})?", re.ASCII)
 _TWO_PLACES = Decimal("0.01")
 _TRUE = frozenset({"true", "1"})
 # libxml2's schema validity errors (XML_SCHEMAV_*).
@@ -245,6 +245,9 @@ class Camt054File:
             for event, element in context:
                 if not seen_document:
                     self._refuse_dtd(element)
+                    root = element.getroottree().getroot()
+                    if root.tag != paths.document:
+                        raise ParseError(m.XML_WRONG_ROOT, params={"element": root.tag})
                     seen_document = True
                 if event == "start":
                     continue
@@ -337,7 +340,7 @@ class Camt054File:
         for entry_details in entry.iterfind(paths.entry_details):
             own = entry_details.findall(paths.tx_details)
             stated = _text(entry_details, paths.batch_count)
-            if own and stated and stated.isdigit() and int(stated) != len(own):
+            if own and stated and (not stated.isascii() or not stated.isdigit() or int(stated) != len(own)):
                 detail_line = entry_details.sourceline or line
                 raise ParseError(
                     m.CAMT_BATCH_COUNT,
@@ -452,7 +455,7 @@ class Camt054File:
             line = part.sourceline or notification.summary_line
             element = etree.QName(part).localname
             stated_count = _text(part, paths.count)
-            if stated_count and (not stated_count.isdigit() or int(stated_count) != counted_count):
+            if stated_count and (not stated_count.isascii() or not stated_count.isdigit() or int(stated_count) != counted_count):
                 raise ParseError(
                     m.CAMT_SUMMARY,
                     line_no=line,
