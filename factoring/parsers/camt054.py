@@ -240,6 +240,9 @@ class Camt054File:
         )
         batch: list[ParsedPayment] = []
         seen_document = False
+        # libxml2 reports no error for a document cut short when entities are left unresolved and a schema
+        # is attached: the document's own end is what tells a complete file.
+        document_closed = False
         notification: _Notification | None = None
         try:
             for event, element in context:
@@ -252,6 +255,9 @@ class Camt054File:
                 if event == "start":
                     continue
                 tag = element.tag
+                if tag == paths.document:
+                    document_closed = True
+                    continue
                 if tag == paths.entry:
                     parent = element.getparent()
                     if notification is None or notification.element is not parent:
@@ -285,6 +291,8 @@ class Camt054File:
             raise ParseError(m.XML_SYNTAX, line_no=line or None, params={"line": line, "detail": detail}) from None
         if not seen_document:
             raise ParseError(m.XML_WRONG_ROOT, params={"element": "-"})
+        if not document_closed:
+            raise ParseError(m.XML_TRUNCATED)
         self._summarise()
         if batch:
             yield batch
