@@ -75,7 +75,7 @@ def _amount(text: str | None, line_no: int) -> Decimal:
 
 
 def _payment_amount(value: Decimal, line_no: int) -> Decimal:
-    """Return ``value`` with two decimals; a payment's amount is positive and has no fractions of øre/cents."""
+    """Return ``value`` with two decimals: a payment's amount is positive, in whole øre or cents."""
     try:
         exact = value.quantize(_TWO_PLACES)
     except InvalidOperation:  # pragma: no cover - _AMOUNT admits at most 18 digits
@@ -116,13 +116,14 @@ class _Notification:
         self.account = (account.text or "").strip() if account is not None else ""
         self.summary = element.find(paths.summary)
         self.summary_line = self.summary.sourceline if self.summary is not None else self.line_no
-        self.totals = {"all": [0, Decimal(0)], "CRDT": [0, Decimal(0)], "DBIT": [0, Decimal(0)]}
+        self.counts = {"all": 0, "CRDT": 0, "DBIT": 0}
+        self.sums = {"all": Decimal(0), "CRDT": Decimal(0), "DBIT": Decimal(0)}
 
     def add(self, direction: str, amount: Decimal) -> None:
         for key in ("all", direction):
-            if key in self.totals:
-                self.totals[key][0] += 1
-                self.totals[key][1] += amount
+            if key in self.counts:
+                self.counts[key] += 1
+                self.sums[key] += amount
 
 
 class _Paths:
@@ -136,7 +137,9 @@ class _Paths:
         q = {"q": namespace}
         self.entry_fields = etree.XPath(_concat(_ENTRY_FIELDS), namespaces=q, smart_strings=False)
         self.detail_fields = etree.XPath(_concat(_DETAIL_FIELDS), namespaces=q, smart_strings=False)
-        self.creditor_refs = etree.XPath("q:RmtInf/q:Strd/q:CdtrRefInf/q:Ref/text()", namespaces=q, smart_strings=False)
+        self.creditor_refs = etree.XPath(
+            "q:RmtInf/q:Strd/q:CdtrRefInf/q:Ref/text()", namespaces=q, smart_strings=False
+        )
         self.unstructured_texts = etree.XPath("q:RmtInf/q:Ustrd/text()", namespaces=q, smart_strings=False)
         self.document = p("Document")
         self.group_header = p("GrpHdr")
@@ -230,7 +233,9 @@ def _fields(result: object, expected: int, line_no: int) -> tuple[str, ...]:
     values = str(result).split(_SEPARATOR)
     if len(values) != expected:
         raise ParseError(
-            m.CAMT_BAD_VALUE, line_no=line_no, params={"line": line_no, "value": repr(_SEPARATOR), "element": "text"}
+            m.CAMT_BAD_VALUE,
+            line_no=line_no,
+            params={"line": line_no, "value": repr(_SEPARATOR), "element": "text"},
         )
     return tuple(value.strip() for value in values)
 
@@ -358,7 +363,9 @@ class Camt054File:
             if error.code in _SCHEMA_ERROR_CODES:
                 raise ParseError(m.XML_INVALID, params={"version": self.version, "detail": detail}) from None
             line = error.lineno or 0
-            raise ParseError(m.XML_SYNTAX, line_no=line or None, params={"line": line, "detail": detail}) from None
+            raise ParseError(
+                m.XML_SYNTAX, line_no=line or None, params={"line": line, "detail": detail}
+            ) from None
         if not seen_document:
             raise ParseError(m.XML_WRONG_ROOT, params={"element": "-"})
         if not document_closed:
@@ -381,10 +388,14 @@ class Camt054File:
             while element.getprevious() is not None:
                 del parent[0]
 
-    def _entry(self, entry: etree._Element, notification: _Notification, paths: _Paths) -> list[ParsedPayment]:
+    def _entry(
+        self, entry: etree._Element, notification: _Notification, paths: _Paths
+    ) -> list[ParsedPayment]:
         line = entry.sourceline or 0
         if not notification.account:
-            raise ParseError(m.CAMT_NO_ACCOUNT, line_no=notification.line_no, params={"line": notification.line_no})
+            raise ParseError(
+                m.CAMT_NO_ACCOUNT, line_no=notification.line_no, params={"line": notification.line_no}
+            )
         (
             amount_text,
             currency,
@@ -408,7 +419,9 @@ class Camt054File:
         notification.add(direction, amount)
         reversal = reversal_text.lower() in _TRUE
         status = status_code or status_text
-        taken = status == "BOOK" and ((direction == "CRDT" and not reversal) or (direction == "DBIT" and reversal))
+        taken = status == "BOOK" and (
+            (direction == "CRDT" and not reversal) or (direction == "DBIT" and reversal)
+        )
         if not taken:
             self._skipped_count += 1
             self._skipped_amount += amount
@@ -468,7 +481,9 @@ class Camt054File:
             if not detail_amount:
                 if len(details) > 1:
                     raise ParseError(
-                        m.CAMT_DETAIL_AMOUNT_MISSING, line_no=line, params={"line": line, "count": len(details)}
+                        m.CAMT_DETAIL_AMOUNT_MISSING,
+                        line_no=line,
+                        params={"line": line, "count": len(details)},
                     )
                 amounts.append(entry_amount)
                 continue
@@ -479,11 +494,12 @@ class Camt054File:
                     params={"line": detail_line, "found": detail_currency, "expected": currency},
                 )
             amounts.append(_payment_amount(_amount(detail_amount, detail_line), detail_line))
-        if sum(amounts) != entry_amount:
+        details_total = sum(amounts, Decimal(0))
+        if details_total != entry_amount:
             raise ParseError(
                 m.CAMT_DETAILS_SUM,
                 line_no=line,
-                params={"line": line, "counted": m.amount(sum(amounts)), "stated": m.amount(entry_amount)},
+                params={"line": line, "counted": m.amount(details_total), "stated": m.amount(entry_amount)},
             )
         payments: list[ParsedPayment] = []
         for detail, fields, detail_amount_value in zip(details, read, amounts, strict=True):
@@ -530,7 +546,8 @@ class Camt054File:
                     payer_account=iban or other_account,
                     payer_name=name or party_name,
                     archive_reference=detail_reference or entry_reference,
-                    bank_transaction_type=_code(d_domain, d_family, d_sub_family, d_proprietary) or entry_code,
+                    bank_transaction_type=_code(d_domain, d_family, d_sub_family, d_proprietary)
+                    or entry_code,
                     currency=currency,
                 )
             )
@@ -545,11 +562,13 @@ class Camt054File:
             part = summary.find(path)
             if part is None:
                 continue
-            counted_count, counted_sum = notification.totals[key]
+            counted_count, counted_sum = notification.counts[key], notification.sums[key]
             line = part.sourceline or notification.summary_line
             element = etree.QName(part).localname
             stated_count = _text(part, paths.count)
-            if stated_count and (not stated_count.isascii() or not stated_count.isdigit() or int(stated_count) != counted_count):
+            if stated_count and (
+                not stated_count.isascii() or not stated_count.isdigit() or int(stated_count) != counted_count
+            ):
                 raise ParseError(
                     m.CAMT_SUMMARY,
                     line_no=line,

@@ -21,7 +21,10 @@ OCR = ocr_bytes(mixed_payments(14))
 CAMT = camt054_bytes(
     "camt.054.001.08",
     [
-        Entry(Decimal("3.00"), details=(Detail(Decimal("1.00"), kid="2345676"), Detail(Decimal("2.00"), message="x"))),
+        Entry(
+            Decimal("3.00"),
+            details=(Detail(Decimal("1.00"), kid="2345676"), Detail(Decimal("2.00"), message="x")),
+        ),
         Entry(Decimal("1.00"), direction="DBIT", reversal=True),
     ],
 )
@@ -71,13 +74,19 @@ def _mutate(base: bytes, positions: list[int], values: list[int]) -> bytes:
 
 
 @FUZZ
-@given(st.lists(st.integers(min_value=0), min_size=1, max_size=4), st.lists(st.integers(0, 255), min_size=1, max_size=4))
+@given(
+    st.lists(st.integers(min_value=0), min_size=1, max_size=4),
+    st.lists(st.integers(0, 255), min_size=1, max_size=4),
+)
 def test_valid_ocr_file_with_changed_bytes_gives_payments_or_a_parse_error(positions, values):
     read_or_refuse(_mutate(OCR, positions, values))
 
 
 @FUZZ
-@given(st.lists(st.integers(min_value=0), min_size=1, max_size=4), st.lists(st.integers(0, 255), min_size=1, max_size=4))
+@given(
+    st.lists(st.integers(min_value=0), min_size=1, max_size=4),
+    st.lists(st.integers(0, 255), min_size=1, max_size=4),
+)
 def test_valid_camt054_file_with_changed_bytes_gives_payments_or_a_parse_error(positions, values):
     read_or_refuse(_mutate(CAMT, positions, values))
 
@@ -130,7 +139,9 @@ def _peak_while_reading(data: bytes, *, ocr_block_size: int | None = None) -> in
     stream = io.BytesIO(data)
     tracemalloc.start()
     try:
-        parsed = open_file(stream) if ocr_block_size is None else OcrGiroFile(stream, block_size=ocr_block_size)
+        parsed = (
+            open_file(stream) if ocr_block_size is None else OcrGiroFile(stream, block_size=ocr_block_size)
+        )
         for _ in parsed.chunks(500):
             pass
         return tracemalloc.get_traced_memory()[1]
@@ -147,7 +158,10 @@ def test_ocr_memory_does_not_grow_with_the_file():
 
 def test_camt054_memory_does_not_grow_with_the_file():
     def entries(n: int) -> list[Entry]:
-        return [Entry(Decimal("1.00"), details=(Detail(Decimal("1.00"), kid=f"{i:08d}", message="m"),)) for i in range(n)]
+        return [
+            Entry(Decimal("1.00"), details=(Detail(Decimal("1.00"), kid=f"{i:08d}", message="m"),))
+            for i in range(n)
+        ]
 
     small = _peak_while_reading(camt054_bytes("camt.054.001.08", entries(2_000)))
     large = _peak_while_reading(camt054_bytes("camt.054.001.08", entries(8_000)))
