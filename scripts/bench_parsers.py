@@ -97,12 +97,13 @@ def netsgiro_records(path: str) -> None:
     import netsgiro.records
 
     started = time.perf_counter()
-    records = netsgiro.records.parse(pathlib.Path(path).read_text("latin-1"))
+    records: list[object] = netsgiro.records.parse(pathlib.Path(path).read_text("latin-1"))
     print(json.dumps({"records": len(records), "seconds": time.perf_counter() - started}))
 
 
 def run(*args: str) -> dict:
-    out = subprocess.run([sys.executable, __file__, *args], check=True, capture_output=True, text=True).stdout
+    command = [sys.executable, __file__, *args]
+    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout  # noqa: S603 - our own script
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -118,7 +119,8 @@ def main(sizes: list[int]) -> None:
             size = ocr.stat().st_size / 2**20
             print(
                 f"OCR Giro {n:>9,} payments ({size:,.0f} MiB): {result['seconds']:.2f} s, "
-                f"{result['count'] / result['seconds']:,.0f} payments/s, peak RSS +{result['peak_extra_mib']:.0f} MiB"
+                f"{result['count'] / result['seconds']:,.0f} payments/s, "
+                f"peak RSS +{result['peak_extra_mib']:.0f} MiB"
             )
             if n == min(sizes):
                 reference = run("--netsgiro", str(ocr))
@@ -134,7 +136,8 @@ def main(sizes: list[int]) -> None:
         size = camt.stat().st_size / 2**20
         print(
             f"camt.054   {result['count']:>9,} payments ({size:,.0f} MiB): {result['seconds']:.2f} s, "
-            f"{result['count'] / result['seconds']:,.0f} payments/s, peak RSS +{result['peak_extra_mib']:.0f} MiB"
+            f"{result['count'] / result['seconds']:,.0f} payments/s, "
+            f"peak RSS +{result['peak_extra_mib']:.0f} MiB"
         )
 
 
