@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import io
 import pathlib
@@ -330,3 +331,8 @@ def test_amounts_in_messages_follow_the_locale():
     )
     with translation.override("nb"):
         assert "32\xa0071,33" in str(error)
+
+
+def test_every_field_of_a_payment_is_set_by_the_fast_path():
+    payment = read_all(SAMPLE.read_bytes())[0][0]
+    assert dataclasses.asdict(payment).keys() == {f.name for f in dataclasses.fields(ParsedPayment)}
