@@ -44,9 +44,10 @@ def _migrations() -> dict[str, Any]:
 def _broker() -> dict[str, Any]:
     from autopay_erp.celery import app
 
-    if str(settings.CELERY_BROKER_URL).startswith("filesystem"):
+    url = str(settings.CELERY_BROKER_URL)
+    if url.startswith("filesystem"):
         return {"transport": "filesystem"}
-    with app.connection_for_write(connect_timeout=BROKER_TIMEOUT_SECONDS) as connection:
+    with app.connection_for_write(url=url, connect_timeout=BROKER_TIMEOUT_SECONDS) as connection:
         connection.ensure_connection(
             max_retries=1, interval_start=0, interval_step=0, timeout=BROKER_TIMEOUT_SECONDS
         )

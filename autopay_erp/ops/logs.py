@@ -87,8 +87,10 @@ class JsonLogFormatter(JsonFormatter):
         return {key: _redact(key, value) for key, value in log_data.items()}
 
 
-def logging_config(*, level: str = "INFO") -> dict[str, Any]:
-    """Return the `LOGGING` dictConfig of every process: JSON to stdout through one handler."""
+def logging_config(*, level: str = "INFO", stream: str = "stdout") -> dict[str, Any]:
+    """Return the `LOGGING` dictConfig of every process: JSON to `stream` (stdout or stderr), one handler."""
+    if stream not in {"stdout", "stderr"}:
+        raise ValueError(f"log stream must be stdout or stderr, not {stream!r}")
     return {
         "version": 1,
         "disable_existing_loggers": False,
@@ -102,7 +104,7 @@ def logging_config(*, level: str = "INFO") -> dict[str, Any]:
         "handlers": {
             "stdout": {
                 "class": "logging.StreamHandler",
-                "stream": "ext://sys.stdout",
+                "stream": f"ext://sys.{stream}",
                 "formatter": "json",
                 "filters": ["request_id"],
             }
@@ -110,6 +112,9 @@ def logging_config(*, level: str = "INFO") -> dict[str, Any]:
         "root": {"handlers": ["stdout"], "level": level},
         "loggers": {
             "django.db.backends": {"level": "WARNING"},
+            # One line per HTTP call to AutoPay is httpx's INFO: too much, and URLs are better left out.
+            "httpx": {"level": "WARNING"},
+            "httpcore": {"level": "WARNING"},
             # Requests are logged once, by autopay_erp.ops.middleware, as `request` lines.
             "django.server": {"level": "WARNING"},
             "gunicorn.access": {"level": "WARNING"},

@@ -100,6 +100,7 @@ class RequestContextMiddleware:
             logger.info(
                 "request",
                 extra={
+                    "request_id": request_id,
                     "method": request.method,
                     "path": request.path,
                     "view": view,

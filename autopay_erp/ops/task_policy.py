@@ -53,8 +53,6 @@ class TimeLimitAnnotation:
     """`task_annotations` entry: give each task the time limits of its policy unless it declares its own."""
 
     def annotate(self, task: Any) -> dict[str, int]:
-        if task.name.startswith("celery."):
-            return {}
         policy = policy_for(task.name)
         limits: dict[str, int] = {}
         if task.time_limit is None:

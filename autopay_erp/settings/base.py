@@ -190,15 +190,15 @@ MIDDLEWARE = ["autopay_erp.ops.middleware.RequestContextMiddleware", *MIDDLEWARE
 # Addresses (IPs or networks, comma-separated) of the reverse proxies whose X-Forwarded-Proto and X-Request-ID
 # are believed; those headers from anyone else are dropped. Empty: believed from anyone (no proxy in front).
 TRUSTED_PROXIES = env_list("DJANGO_TRUSTED_PROXIES")
-LOGGING = _ops_logs.logging_config(level=os.environ.get("LOG_LEVEL", "INFO"))
+LOGGING = _ops_logs.logging_config(
+    level=os.environ.get("LOG_LEVEL", "INFO"), stream=os.environ.get("LOG_STREAM", "stdout")
+)
 METRICS_ENABLED = env_bool("METRICS_ENABLED", True)
 
 # Queues, routes by task-name pattern, time limits per task: one table in autopay_erp/ops/task_policy.py.
 CELERY_TASK_QUEUES = [Queue(_queue) for _queue in _task_policy.QUEUES]
 CELERY_TASK_ROUTES = _task_policy.task_routes()
 CELERY_TASK_ANNOTATIONS = [_task_policy.TimeLimitAnnotation()]
-CELERY_TASK_TIME_LIMIT = _task_policy.policy_for("").time_limit
-CELERY_TASK_SOFT_TIME_LIMIT = _task_policy.policy_for("").soft_time_limit
 if not CELERY_BROKER_URL.startswith("filesystem"):
     # Longer than any task's hard limit, so that a task acknowledged late is never given to a second worker
     # while the first one still runs it.
