@@ -1,10 +1,14 @@
+import time
+
 import pytest
 from celery.contrib.testing.worker import start_worker
+from django.utils import timezone
 from prometheus_client import REGISTRY
 
 from autopay_erp import tasks
 from autopay_erp.celery import app
 from autopay_erp.ops import metrics
+from company.models import Company
 from tests.company import factories as company_factories
 
 
@@ -28,7 +32,7 @@ def test_a_request_is_counted_by_view_and_status(client):
 @pytest.mark.django_db
 def test_database_queries_are_counted(client):
     before = _sample("autopay_db_queries_total", alias="default", outcome="ok")
-    company_factories.CompanyFactory()
+    company_factories.CompanyFactory.create()
     assert _sample("autopay_db_queries_total", alias="default", outcome="ok") > before
 
 
@@ -55,11 +59,11 @@ def test_a_failing_gauge_is_reported_and_the_others_still_are(client, gauge):
 
 @pytest.mark.django_db
 def test_the_activated_companies_gauge_counts_companies_with_a_key(client):
-    company_factories.CompanyFactory()
-    company = company_factories.CompanyFactory()
-    company.ap_sig_key_ciphertext = "gAAAA-encrypted"
-    company.autopay_activated_at = company.created_at
-    company.save()
+    company_factories.CompanyFactory.create()
+    activated = company_factories.CompanyFactory.create()
+    Company.objects.filter(pk=activated.pk).update(
+        ap_sig_key_ciphertext="gAAAA-encrypted", autopay_activated_at=timezone.now()
+    )
     assert "autopay_companies_activated 1.0" in client.get("/metrics").content.decode()
 
 
@@ -71,7 +75,5 @@ def test_a_finished_task_is_counted_by_name_and_state():
         for _ in range(100):
             if _sample("autopay_celery_tasks_total", task="autopay_erp.ping", state="success") > before:
                 return
-            import time
-
             time.sleep(0.1)
     raise AssertionError("the task was not counted")
