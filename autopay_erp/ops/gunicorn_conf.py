@@ -18,6 +18,8 @@ threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 worker_class = "gthread"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
+# No control socket: it is one path per user ($HOME/.gunicorn), which two servers on one host would share.
+control_socket_disable = True
 accesslog = None
 errorlog = "-"
 logconfig_dict = logs.logging_config(level=os.environ.get("LOG_LEVEL", "INFO"))

@@ -206,8 +206,6 @@ if not CELERY_BROKER_URL.startswith("filesystem"):
 # On a lost broker connection the unacknowledged tasks are redelivered: stop them rather than run them twice.
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-CELERY_TASK_SEND_SENT_EVENT = True
-CELERY_WORKER_SEND_TASK_EVENTS = True
 CELERY_BEAT_SCHEDULER = "autopay_erp.ops.beat:HeartbeatScheduler"
 CELERY_BEAT_HEARTBEAT_FILE = os.environ.get("AUTOPAY_BEAT_HEARTBEAT", str(VAR_DIR / "beat-heartbeat"))
 # --- end of Operations --------------------------------------------------------------------------------------
