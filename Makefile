@@ -10,7 +10,7 @@ export CELERY_BROKER_URL_TEST ?= redis://127.0.0.1:6379/15
 # The benchmark's own database (created and migrated by `make bench`), apart from the test databases.
 DATABASE_URL_BENCH ?= postgres://postgres@127.0.0.1:5432/bench_ledger
 
-.PHONY: install run test lint format bench services browser clean messages
+.PHONY: install run test lint format bench services browser clean messages lock
 
 install: $(STAMP)
 
@@ -61,6 +61,11 @@ messages: install
 	@for po in locale/nb/LC_MESSAGES/django.po */locale/nb/LC_MESSAGES/django.po; do \
 	  if [ -f "$$po" ]; then msgfmt --check-format -o "$${po%.po}.mo" "$$po"; fi; \
 	done
+
+# The image's lock file: every dependency of pyproject.toml (and the build backend), pinned, with hashes.
+lock: install
+	$(BIN)/uv pip compile pyproject.toml requirements/build.in --generate-hashes --python-version 3.12 \
+	  --python-platform x86_64-unknown-linux-gnu --custom-compile-command "make lock" -o requirements/production.txt
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

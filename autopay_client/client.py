@@ -253,6 +253,16 @@ class AutoPayClient:
             raise errors.TransportError(
                 f"AutoPay connection failed: {exc!r}", code="transport_error"
             ) from exc
+        if response.is_redirect:
+            # A redirect is never followed: the request was signed for this URL, and an HTTPS redirect in
+            # front of AutoPay means the configured base URL is not the one it serves.
+            raise errors.AutoPayError(
+                f"AutoPay answered {response.status_code} redirecting to "
+                f"{response.headers.get('Location', '?')!r}; the client does not follow redirects: "
+                "configure the AutoPay base URL it serves (or exempt its API from the redirect).",
+                status=response.status_code,
+                code="redirected",
+            )
         return response
 
     def _with_retries[T](

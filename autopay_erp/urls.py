@@ -1,3 +1,4 @@
+from django.apps import apps
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -10,5 +11,12 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     # The simulated AutoPay service. The ERP never imports it; it reaches it over HTTP at AUTOPAY_BASE_URL.
     path("autopay/", include("autopay_sim.urls")),
+=======
     path("", include("autopay_erp.ui_urls")),
 ]
+# /healthz, /readyz and /metrics are answered by autopay_erp.ops.middleware, ahead of every other middleware.
+
+if apps.is_installed("autopay_sim"):
+    # The simulated AutoPay served in-process (make run, the tests). The ERP never imports it; it reaches it
+    # over HTTP at AUTOPAY_BASE_URL. In production it is a service of its own (autopay_sim.site).
+    urlpatterns.insert(4, path("autopay/", include("autopay_sim.urls")))

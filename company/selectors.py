@@ -1,5 +1,6 @@
 """Reads of the company app. Writes live in company.services."""
 
+from django.db.models import QuerySet
 from django.views.decorators.debug import sensitive_variables
 
 from company import crypto, models
@@ -21,3 +22,8 @@ def company_signing_key(*, company: models.Company) -> bytes:
     if not company.is_autopay_activated():
         raise CompanyNotActivated(f"AutoPay is not activated for {company}: no signing key is stored.")
     return crypto.decrypt(company.ap_sig_key_ciphertext)
+
+
+def companies_autopay_activated() -> QuerySet[models.Company]:
+    """Return the companies that hold an AutoPay signing key."""
+    return models.Company.objects.filter(autopay_activated_at__isnull=False).exclude(ap_sig_key_ciphertext="")

@@ -184,14 +184,35 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+# --- Operations (autopay_erp.ops): request ids, JSON logs, metrics, the Celery task policy ------------------
+from kombu import Queue  # noqa: E402
+
+from autopay_erp.ops import logs as _ops_logs  # noqa: E402
+from autopay_erp.ops import task_policy as _task_policy  # noqa: E402
+
+# First of all: the request id, one JSON log line per request, metrics, and /healthz, /readyz, /metrics.
+MIDDLEWARE = ["autopay_erp.ops.middleware.RequestContextMiddleware", *MIDDLEWARE]
+# Addresses (IPs or networks, comma-separated) of the reverse proxies whose X-Forwarded-Proto and X-Request-ID
+# are believed; those headers from anyone else are dropped. Empty: believed from anyone (no proxy in front).
+TRUSTED_PROXIES = env_list("DJANGO_TRUSTED_PROXIES")
+LOGGING = _ops_logs.logging_config(
+    level=os.environ.get("LOG_LEVEL", "INFO"), stream=os.environ.get("LOG_STREAM", "stdout")
+)
+METRICS_ENABLED = env_bool("METRICS_ENABLED", True)
+
+# Queues, routes by task-name pattern, time limits per task: one table in autopay_erp/ops/task_policy.py.
+CELERY_TASK_QUEUES = [Queue(_queue) for _queue in _task_policy.QUEUES]
+CELERY_TASK_ROUTES = _task_policy.task_routes()
+CELERY_TASK_ANNOTATIONS = [_task_policy.TimeLimitAnnotation()]
+if not CELERY_BROKER_URL.startswith("filesystem"):
+    # Longer than any task's hard limit, so that a task acknowledged late is never given to a second worker
+    # while the first one still runs it.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": _task_policy.VISIBILITY_TIMEOUT}
+# On a lost broker connection the unacknowledged tasks are redelivered: stop them rather than run them twice.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BEAT_SCHEDULER = "autopay_erp.ops.beat:HeartbeatScheduler"
+CELERY_BEAT_HEARTBEAT_FILE = os.environ.get("AUTOPAY_BEAT_HEARTBEAT", str(VAR_DIR / "beat-heartbeat"))
+# --- end of Operations --------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ import os
 
 import dj_database_url
 
+from autopay_erp.ops import task_policy
 from autopay_erp.settings.base import *  # noqa: F403
 from autopay_erp.settings.base import STATIC_ROOT
 
@@ -23,7 +24,7 @@ DATABASES = {
     }
 }
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": task_policy.VISIBILITY_TIMEOUT}
 # Live-server and browser tests get static files straight from the apps, without collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
