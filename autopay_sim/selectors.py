@@ -61,3 +61,14 @@ def user_is_administrator(*, user: AbstractBaseUser | AnonymousUser) -> bool:
     return models.SimMembership.objects.filter(
         user_id=int(user.pk or 0), role=models.SimRole.ADMINISTRATOR
     ).exists()
+
+
+def payments_awaiting_approval_by(
+    *, company: models.SimCompany, user: AbstractBaseUser
+) -> QuerySet[models.Payment]:
+    """Return the company's payments awaiting approval that this user has not signed yet, in id order."""
+    return (
+        models.Payment.objects.filter(company=company, status__in=models.AWAITING_APPROVAL)
+        .exclude(approvals__user_id=user.pk)
+        .order_by("pk")
+    )

@@ -8,8 +8,9 @@ from autopay_sim.services.activation import (
     activation_code_issue,
     company_activate,
     company_register,
+    membership_grant,
 )
-from autopay_sim.services.approval import approval_token_issue, payment_approve
+from autopay_sim.services.approval import approval_token_issue, payment_approve, payments_approve
 from autopay_sim.services.bank import KID_MAX_DIGITS_AT_BANK, BankDay, bank_day_run
 from autopay_sim.services.errors import (
     ActivationCodeUsed,
@@ -54,11 +55,13 @@ __all__ = [
     "company_activate",
     "company_register",
     "incoming_payments_generate",
+    "membership_grant",
     "nonce_record",
     "payment_approve",
     "payment_cancel",
     "payment_date_change",
     "payment_line_amount_reduce",
     "payment_upload",
+    "payments_approve",
     "totp_device_verify",
 ]

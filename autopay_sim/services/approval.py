@@ -2,14 +2,16 @@
 
 import datetime
 import secrets
+from collections.abc import Sequence
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import Count
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from autopay_sim import models
-from autopay_sim.services import access, messages, transitions
+from autopay_sim.services import access, inserts, messages, transitions
 from autopay_sim.services.errors import ApprovalRefused
 
 
@@ -23,67 +25,119 @@ def payment_approve(
 ) -> models.Payment:
     """Sign a payment as one approver: Approved once enough distinct approvers signed, else Pending signing.
 
-    The agreement's two-factor level decides what is asked: a TOTP code at each approval ("approval"), or a
-    session logged in with a TOTP code ("login"). A company with two-factor required only lets users with a
-    confirmed TOTP device approve.
+    The rules are those of `payments_approve`, for one payment.
 
     :raises RoleMissing: not an AutoPay Approver of the company.
     :raises ApprovalRefused: already signed by this user, a missing or wrong one-time code, or a payment that
         is not awaiting approval.
     """
+    return payments_approve(
+        payment_ids=[payment_id], user=user, now=now, otp_code=otp_code, session_verified=session_verified
+    )[0]
+
+
+def payments_approve(
+    *,
+    payment_ids: Sequence[int],
+    user: AbstractBaseUser,
+    now: datetime.datetime,
+    otp_code: str = "",
+    session_verified: bool = False,
+) -> list[models.Payment]:
+    """Sign payments as one approver, all of them or none; return them in id order.
+
+    Each becomes Approved once as many distinct approvers as its agreement asks have signed, else Pending
+    signing. The user must be an AutoPay Approver of each payment's company and must not have signed it
+    before. A company with two-factor required only lets users with a confirmed TOTP device approve. The
+    agreement's two-factor level decides what else is asked:
+
+    - `approval`: a valid TOTP code with this approval (one code signs the whole set, as one act);
+    - `login`: a session logged in with a TOTP code (`session_verified`), or a valid code with this approval;
+      a user without a device, in a company that does not require two-factor, approves on the password login;
+    - `none`: nothing more.
+
+    :raises RoleMissing: not an AutoPay Approver of a payment's company.
+    :raises ApprovalRefused: a payment that does not exist or is not awaiting approval, one already signed by
+        this user, or a missing or wrong one-time code. Nothing is signed then.
+    """
     with transaction.atomic():
-        payment = (
-            models.Payment.objects.select_for_update()
+        payments = list(
+            models.Payment.objects.select_for_update(of=("self",))
             .select_related("agreement", "company")
-            .get(pk=payment_id)
+            .filter(pk__in=payment_ids)
+            .order_by("pk")
         )
-        if not payment.can_approve():
-            raise ApprovalRefused(
-                f"{payment.reference} is {payment.get_status_display()}: nothing to approve"
+        if len(payments) != len(set(payment_ids)):
+            raise ApprovalRefused("no such payment")
+        for payment in payments:
+            if not payment.can_approve():
+                raise ApprovalRefused(
+                    f"{payment.reference} is {payment.get_status_display()}: nothing to approve"
+                )
+        companies = {payment.company_id: payment.company for payment in payments}
+        for company in companies.values():
+            access.require_role(user=user, company=company, role=models.SimRole.APPROVER)
+        signed_before: dict[int, int] = dict(
+            models.Approval.objects.filter(payment__in=payments)
+            .values("payment_id")
+            .annotate(count=Count("id"))
+            .values_list("payment_id", "count")
+        )
+        mine = set(
+            models.Approval.objects.filter(payment__in=payments, user_id=user.pk).values_list(
+                "payment_id", flat=True
             )
-        access.require_role(user=user, company=payment.company, role=models.SimRole.APPROVER)
-        if payment.approvals.filter(user_id=user.pk).exists():
-            raise ApprovalRefused(
-                f"{user} has already approved {payment.reference}; another approver must sign"
-            )
+        )
+        for payment in payments:
+            if payment.pk in mine:
+                raise ApprovalRefused(
+                    f"{user} has already approved {payment.reference}; another approver must sign"
+                )
         has_device = TOTPDevice.objects.devices_for_user(user, confirmed=True).exists()
-        if payment.company.two_factor_required and not has_device:
-            raise ApprovalRefused(
-                f"{payment.company} requires two-factor authentication: {user} has no device"
-            )
-        level = payment.agreement.two_factor_level
-        with_two_factor = False
-        if level == models.TwoFactorLevel.APPROVAL:
+        for company in companies.values():
+            if company.two_factor_required and not has_device:
+                raise ApprovalRefused(f"{company} requires two-factor authentication: {user} has no device")
+        levels = {payment.agreement.two_factor_level for payment in payments}
+        code_verified = False
+        if models.TwoFactorLevel.APPROVAL in levels:
             if access.totp_device_verify(user=user, code=otp_code) is None:
                 raise ApprovalRefused("a valid one-time code is required to approve")
-            with_two_factor = True
-        elif level == models.TwoFactorLevel.LOGIN:
-            if not session_verified:
+            code_verified = True
+        # A user without a device (allowed only where two-factor is not required) logged in with a password.
+        if models.TwoFactorLevel.LOGIN in levels and has_device and not (session_verified or code_verified):
+            if access.totp_device_verify(user=user, code=otp_code) is None:
                 raise ApprovalRefused("log in with a one-time code to approve")
-            with_two_factor = True
-        models.Approval.objects.create(
-            payment=payment, user_id=user.pk, at=now, with_two_factor=with_two_factor
+            code_verified = True
+        username = user.get_username()
+        batch = transitions.Batch(actor=username, now=now)
+        lines = transitions.lines_of([payment.pk for payment in payments])
+        approvals = []
+        for payment in payments:
+            with_two_factor = payment.agreement.two_factor_level != models.TwoFactorLevel.NONE and (
+                code_verified or session_verified
+            )
+            approvals.append((payment.pk, user.pk, now, with_two_factor))
+            batch.event(
+                payment=payment, kind="approval", details="with two-factor" if with_two_factor else ""
+            )
+            signed = signed_before.get(payment.pk, 0) + 1
+            required = payment.agreement.approvers_required
+            reason = f"{signed} of {required} approvers"
+            payment_lines = lines.get(payment.pk, [])
+            if signed >= required:
+                batch.payment_to(
+                    payment, models.AutoPayStatus.APPROVED, lines=payment_lines, reason=reason,
+                    lines_from=models.AWAITING_APPROVAL, at_field="approved_at",
+                )  # fmt: skip
+            elif payment.status != models.AutoPayStatus.PENDING_SIGNING:
+                batch.payment_to(
+                    payment, models.AutoPayStatus.PENDING_SIGNING, lines=payment_lines, reason=reason
+                )
+        inserts.rows_insert(
+            model=models.Approval, columns=("payment_id", "user_id", "at", "with_two_factor"), rows=approvals
         )
-        models.PaymentEvent.objects.create(
-            payment=payment,
-            kind="approval",
-            actor=user.get_username(),
-            at=now,
-            details="with two-factor" if with_two_factor else "",
-        )
-        signed = payment.approvals.count()
-        if signed >= payment.agreement.approvers_required:
-            return transitions.payment_transition(
-                payment=payment, to=models.AutoPayStatus.APPROVED, actor=user.get_username(), now=now,
-                lines_from=models.AWAITING_APPROVAL, at_field="approved_at",
-                reason=f"{signed} of {payment.agreement.approvers_required} approvers",
-            )  # fmt: skip
-        if payment.status != models.AutoPayStatus.PENDING_SIGNING:
-            return transitions.payment_transition(
-                payment=payment, to=models.AutoPayStatus.PENDING_SIGNING, actor=user.get_username(), now=now,
-                reason=f"{signed} of {payment.agreement.approvers_required} approvers",
-            )  # fmt: skip
-        return payment
+        batch.write()
+        return payments
 
 
 def approval_token_issue(

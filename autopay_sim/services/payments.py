@@ -116,15 +116,17 @@ def payment_cancel(
             raise PaymentConflict(
                 f"{payment.reference} is {payment.get_status_display()}: it cannot be cancelled"
             )
-        return transitions.payment_transition(
-            payment=payment,
-            to=models.AutoPayStatus.CANCELLED,
-            actor=actor,
-            now=now,
+        batch = transitions.Batch(actor=actor, now=now)
+        batch.payment_to(
+            payment,
+            models.AutoPayStatus.CANCELLED,
+            lines=transitions.lines_of([payment.pk]).get(payment.pk, []),
             reason=reason,
             lines_from=models.BEFORE_BANK,
             at_field="cancelled_at",
         )
+        batch.write()
+        return payment
 
 
 def payment_line_amount_reduce(
