@@ -202,15 +202,7 @@ def messages(request: HttpRequest, *, company: models.SimCompany, now: Any) -> t
         raise ApiError(400, "invalid_request", "after and limit must be integers") from exc
     if after < 0 or not 1 <= limit <= MESSAGES_MAX_LIMIT:
         raise ApiError(400, "invalid_request", f"after must be ≥ 0 and limit 1…{MESSAGES_MAX_LIMIT}")
-    # Spliced, not encoded: the stored payload is JSON text already, the other fields need no escaping
-    # (a UUID, an integer, a type from a fixed set, an ISO timestamp).
-    parts = []
-    seq = after
-    for uid, seq, kind, created_at, payload in selectors.message_rows_after(
-        company_id=company.pk, after=after, limit=limit
-    ):
-        parts.append(
-            f'{{"id":"{uid}","seq":{seq},"type":"{kind}","created_at":"{created_at.isoformat()}",'
-            f'"payload":{payload}}}'
-        )
-    return 200, f'{{"messages":[{",".join(parts)}],"next_after":{seq}}}'.encode()
+    rows = selectors.message_json_after(company_id=company.pk, after=after, limit=limit)
+    next_after = rows[-1][0] if rows else after
+    messages_json = ",".join(text for _, text in rows)
+    return 200, f'{{"messages":[{messages_json}],"next_after":{next_after}}}'.encode()

@@ -4,7 +4,8 @@ from typing import Any
 
 from cryptography.fernet import InvalidToken
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, QuerySet, Sum, TextField
+from django.db import connection
+from django.db.models import Count, F, Func, QuerySet, Sum, TextField, Value
 from django.db.models.functions import Cast
 
 from autopay_sim import crypto, models
@@ -37,19 +38,31 @@ def messages_after(*, company: models.SimCompany, after: int, limit: int) -> Que
     return models.Message.objects.filter(company=company, seq__gt=after).order_by("seq")[:limit]
 
 
-def message_rows_after(
-    *, company_id: int, after: int, limit: int
-) -> QuerySet[models.Message, tuple[Any, ...]]:
-    """Return the feed's rows after `after` as (uid, seq, type, created_at, payload as JSON text) tuples.
+def message_json_after(*, company_id: int, after: int, limit: int) -> list[tuple[int, str]]:
+    """Return the feed's messages after `after` as (seq, the message's JSON text), in seq order.
 
-    No model instances and no JSON decoding: the payload's text is spliced into the response as it is.
+    No model instances and no JSON decoding: on PostgreSQL the database writes each message's JSON
+    (`json_build_object`, keys in the wire's order, the stored payload as it is); elsewhere the fields are
+    spliced around the payload's stored text. A list rather than a QuerySet, since the two differ.
     """
-    return (
-        models.Message.objects.filter(company_id=company_id, seq__gt=after)
-        .order_by("seq")
-        .annotate(payload_text=Cast("payload", TextField()))
-        .values_list("uid", "seq", "type", "created_at", "payload_text")[:limit]
-    )
+    rows = models.Message.objects.filter(company_id=company_id, seq__gt=after).order_by("seq")
+    if connection.vendor == "postgresql":
+        fields: list[Any] = []
+        for name in ("id", "seq", "type", "created_at", "payload"):
+            fields += [Value(name), F("uid" if name == "id" else name)]
+        document = Cast(Func(*fields, function="json_build_object"), TextField())
+        return list(rows.annotate(document=document).values_list("seq", "document")[:limit])
+    # The fields around the payload need no escaping: a UUID, an integer, a type from a fixed set, ISO time.
+    return [
+        (
+            seq,
+            f'{{"id":"{uid}","seq":{seq},"type":"{kind}","created_at":"{created_at.isoformat()}",'
+            f'"payload":{payload}}}',
+        )
+        for uid, seq, kind, created_at, payload in rows.annotate(
+            payload_text=Cast("payload", TextField())
+        ).values_list("uid", "seq", "type", "created_at", "payload_text")[:limit]
+    ]
 
 
 def payment_of_company(*, company: models.SimCompany, reference: str) -> models.Payment:
