@@ -1,8 +1,12 @@
 """Reads of the simulated AutoPay. Each returns a QuerySet (or one row, or None)."""
 
+from typing import Any
+
 from cryptography.fernet import InvalidToken
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, QuerySet, Sum
+from django.db import connection
+from django.db.models import Count, F, Func, QuerySet, Sum, TextField, Value
+from django.db.models.functions import Cast
 
 from autopay_sim import crypto, models
 
@@ -34,6 +38,33 @@ def messages_after(*, company: models.SimCompany, after: int, limit: int) -> Que
     return models.Message.objects.filter(company=company, seq__gt=after).order_by("seq")[:limit]
 
 
+def message_json_after(*, company_id: int, after: int, limit: int) -> list[tuple[int, str]]:
+    """Return the feed's messages after `after` as (seq, the message's JSON text), in seq order.
+
+    No model instances and no JSON decoding: on PostgreSQL the database writes each message's JSON
+    (`json_build_object`, keys in the wire's order, the stored payload as it is); elsewhere the fields are
+    spliced around the payload's stored text. A list rather than a QuerySet, since the two differ.
+    """
+    rows = models.Message.objects.filter(company_id=company_id, seq__gt=after).order_by("seq")
+    if connection.vendor == "postgresql":
+        fields: list[Any] = []
+        for name in ("id", "seq", "type", "created_at", "payload"):
+            fields += [Value(name), F("uid" if name == "id" else name)]
+        document = Cast(Func(*fields, function="json_build_object"), TextField())
+        return list(rows.annotate(document=document).values_list("seq", "document")[:limit])
+    # The fields around the payload need no escaping: a UUID, an integer, a type from a fixed set, ISO time.
+    return [
+        (
+            seq,
+            f'{{"id":"{uid}","seq":{seq},"type":"{kind}","created_at":"{created_at.isoformat()}",'
+            f'"payload":{payload}}}',
+        )
+        for uid, seq, kind, created_at, payload in rows.annotate(
+            payload_text=Cast("payload", TextField())
+        ).values_list("uid", "seq", "type", "created_at", "payload_text")[:limit]
+    ]
+
+
 def payment_of_company(*, company: models.SimCompany, reference: str) -> models.Payment:
     """:raises Payment.DoesNotExist: no payment with this reference for this company."""
     return models.Payment.objects.get(company=company, reference=reference)
@@ -61,3 +92,14 @@ def user_is_administrator(*, user: AbstractBaseUser | AnonymousUser) -> bool:
     return models.SimMembership.objects.filter(
         user_id=int(user.pk or 0), role=models.SimRole.ADMINISTRATOR
     ).exists()
+
+
+def payments_awaiting_approval_by(
+    *, company: models.SimCompany, user: AbstractBaseUser
+) -> QuerySet[models.Payment]:
+    """Return the company's payments awaiting approval that this user has not signed yet, in id order."""
+    return (
+        models.Payment.objects.filter(company=company, status__in=models.AWAITING_APPROVAL)
+        .exclude(approvals__user_id=user.pk)
+        .order_by("pk")
+    )

@@ -216,3 +216,45 @@ def test_activation_with_a_short_key_is_refused():
         messages.parse_activation(
             {"key_id": "988077917", "signing_key": "AAEC", "activated_at": "2026-11-22T00:00:00Z"}
         )
+
+
+def _without(field):
+    data = line_status()
+    del data["payload"][field]
+    return data
+
+
+@pytest.mark.parametrize(
+    ("data", "named"),
+    [
+        (line_status(amount_paid=1250.0), "amount_paid"),
+        (line_status(amount_paid="12.345"), "amount_paid"),
+        (line_status(autopay_status="lost"), "autopay_status"),
+        (line_status(erp_status=7), "erp_status"),
+        (line_status(erp_status=True), "erp_status"),
+        (line_status(currency="nok"), "currency"),
+        (line_status(value_date="23.11.2026"), "value_date"),
+        (line_status(bank_reference=1), "bank_reference"),
+        (line_status(payment_reference=""), "payment_reference"),
+        (line_status(reason=None), "reason"),
+        (_without("end_to_end_id"), "end_to_end_id"),
+        (line_status() | {"created_at": "2026-11-23T08:00:00"}, "created_at"),
+        (line_status() | {"seq": "42"}, "seq"),
+        (line_status() | {"id": "not-a-uuid"}, "id"),
+        (line_status() | {"payload": []}, "payload"),
+    ],
+)
+def test_a_page_refuses_a_malformed_line_status_naming_its_field(data, named):
+    # A page parses well-formed line_status messages on a faster path; it must refuse what parse_message does.
+    with pytest.raises(errors.MalformedResponse, match=rf"page\.messages\[0\].*{named}"):
+        messages.parse_message_page({"messages": [data], "next_after": 42})
+
+
+@pytest.mark.parametrize(
+    "data",
+    [line_status(), line_status(amount_paid=None, value_date=None, bank_reference=None, autopay_status="new",
+                                erp_status=2)],
+)  # fmt: skip
+def test_a_page_parses_a_line_status_as_parse_message_does(data):
+    page = messages.parse_message_page({"messages": [data], "next_after": 42})
+    assert page.messages == (messages.parse_message(data),)

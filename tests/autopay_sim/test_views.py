@@ -2,6 +2,7 @@
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 from django_otp.oath import TOTP
 
 from autopay_sim import models
@@ -138,3 +139,25 @@ def test_a_date_that_is_not_a_date_is_refused_in_the_page(client, approver):
         follow=True,
     )
     assert "Enter a valid date" in response.content.decode()
+
+
+def test_the_navigation_links_back_to_the_erp(client, approver):
+    html = client.get(reverse("autopay_sim:home")).content.decode()
+    assert '<a class="ap-nav" href="/">' in html
+
+
+def test_the_link_back_to_the_erp_is_in_norwegian_in_nb(client, approver):
+    with translation.override("nb"):
+        html = client.get(reverse("autopay_sim:home")).content.decode()
+    assert "Tilbake til ERP" in html
+
+
+def test_the_demo_approver_approves_in_the_ui_without_a_code(client):
+    membership = factories.SimMembershipFactory.create(company__two_factor_required=False)
+    line = factories.PaymentLineFactory.create(
+        payment__agreement__company=membership.company,
+        payment__agreement__two_factor_level=models.TwoFactorLevel.LOGIN,
+    )
+    client.force_login(membership.user)
+    client.post(reverse("autopay_sim:payment-approve", args=[line.payment.reference]))
+    assert models.Payment.objects.get(pk=line.payment.pk).status == models.AutoPayStatus.APPROVED
