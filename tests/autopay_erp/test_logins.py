@@ -90,7 +90,9 @@ def test_token_endpoint_after_failures_refuses_the_right_password_with_the_json_
 
 
 def test_token_endpoint_gives_a_token_for_the_right_password(kari):
-    response = APIClient().post(reverse("api-token"), {"username": "kari", "password": PASSWORD}, format="json")
+    response = APIClient().post(
+        reverse("api-token"), {"username": "kari", "password": PASSWORD}, format="json"
+    )
     assert (response.status_code, len(response.json()["token"])) == (200, 40)
 
 
@@ -150,7 +152,9 @@ def test_a_user_beyond_the_user_rate_gets_429(settings, kari):
 
 def test_a_session_ends_after_the_idle_time(client, kari, settings):
     client.force_login(kari)
-    later = datetime.datetime.now(tz=datetime.UTC) + datetime.timedelta(seconds=settings.SESSION_COOKIE_AGE + 60)
+    later = datetime.datetime.now(tz=datetime.UTC) + datetime.timedelta(
+        seconds=settings.SESSION_COOKIE_AGE + 60
+    )
     with time_machine.travel(later):
         response = client.get(reverse("dashboard"))
     assert response.status_code == 302
