@@ -1,5 +1,5 @@
-"""Login lock-out (by username and by address) on the UI login, the admin login and POST /api/token/; the audit
-rows of logins; API throttling; sessions ending after inactivity."""
+"""Login lock-out (by username and by address) on the UI login, the admin login and POST /api/token/; the
+audit rows of logins; API throttling; sessions ending after inactivity."""
 
 import datetime
 

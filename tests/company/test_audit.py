@@ -1,7 +1,8 @@
-"""The security audit log: what it records, that nobody can change or delete it (raw SQL against the database's
-triggers, on PostgreSQL and on SQLite), that no secret gets in, and who may read it."""
+"""The security audit log: what it records, that nobody can change or delete it (raw SQL against the
+database's triggers, on PostgreSQL and on SQLite), that no secret gets in, and who may read it."""
 
 import datetime
+import io
 import os
 import sqlite3
 import subprocess
@@ -110,7 +111,8 @@ def test_sqlite_refuses_update_and_delete_too(tmp_path):
     assert migrated.returncode == 0, migrated.stderr
     db = sqlite3.connect(database)
     db.execute(
-        "INSERT INTO company_auditevent (at, event, username, details) VALUES ('2026-11-22', 'login', 'kari', '{}')"
+        "INSERT INTO company_auditevent (at, event, username, details)"
+        " VALUES ('2026-11-22', 'login', 'kari', '{}')"
     )
     db.commit()
     refused = []
@@ -164,7 +166,7 @@ def test_a_signing_key_set_by_rotation_never_reaches_the_log():
     company = factories.CompanyFactory.create()
     key = b"a-signing-key-of-thirty-two-byte"
     services.company_signing_key_set(company=company, signing_key=key, key_id="k1", now=NOW)
-    call_command("rotate_encryption_keys", stdout=open(os.devnull, "w"))
+    call_command("rotate_encryption_keys", stdout=io.StringIO())
     stored = everything_stored()
     plain = selectors.company_signing_key(company=models.Company.objects.get(pk=company.pk))
     assert (plain == key, key.decode() in stored, "keys_rotated" in stored) == (True, False, True)

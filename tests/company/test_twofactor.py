@@ -1,4 +1,5 @@
-"""Two-factor in the ERP: otp_fresh_verify, the enrolment page, and AutoPay activation asking for a fresh code."""
+"""Two-factor in the ERP: otp_fresh_verify, the enrolment page, and AutoPay activation asking for a fresh
+code."""
 
 import datetime
 import re
