@@ -34,7 +34,9 @@ def test_no_page_reports_a_policy_violation(live_server, transactional_db, tmp_p
     second = factories.CompanyFactory.create(name="Beta AS")
     for company in (first, second):
         factories.MembershipFactory.create(user=user, company=company, role=company_models.Role.ADMINISTRATOR)
-    CustomerItemFactory.create(company=first, customer=CustomerFactory.create(company=first, name="Alta Bygg"))
+    CustomerItemFactory.create(
+        company=first, customer=CustomerFactory.create(company=first, name="Alta Bygg")
+    )
     agreement = sim_factories.BankAgreementFactory.create()
     sim_factories.PaymentFactory.create(agreement=agreement, payment_id="PAY-4711")
     sim_factories.SimMembershipFactory.create(company=agreement.company, user=user)
@@ -49,9 +51,11 @@ def test_no_page_reports_a_policy_violation(live_server, transactional_db, tmp_p
         console: list[str] = []
         page.on(
             "console",
-            lambda message: console.append(message.text)
-            if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text
-            else None,
+            lambda message: (
+                console.append(message.text)
+                if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text
+                else None
+            ),
         )
 
         def visit(path: str, ready: str = "main, body") -> None:
