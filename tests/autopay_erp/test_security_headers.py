@@ -1,4 +1,4 @@
-"""Content-Security-Policy and Permissions-Policy on every kind of page, and no inline script in any template."""
+"""Content-Security-Policy and Permissions-Policy on every kind of page; no inline script in a template."""
 
 import re
 from pathlib import Path
