@@ -169,3 +169,12 @@ def test_each_request_renews_the_session(client, kari, settings):
     with time_machine.travel(start + 2 * half):
         response = client.get(reverse("dashboard"))
     assert response.status_code == 200
+
+
+def test_the_lockout_message_is_translated_to_norwegian():
+    from django.utils import translation
+
+    from autopay_erp import lockout
+
+    with translation.override("nb"):
+        assert lockout.lockout_detail().startswith("For mange mislykkede innlogginger")
