@@ -91,13 +91,15 @@ def company_autopay_activate(
     user: Any = None,
     otp: str | None = None,
     ip: str = "",
+    server_operator: bool = False,
 ) -> models.Company:
     """Activate AutoPay for the company with the one-time code AutoPay issued, and store the signing key it
     returns, encrypted, with the key id and `now` as the activation time; record it in the audit log as
     done by `user` from `ip`.
 
     When the company requires two-factor, `otp` must be a fresh code of the user's device (checked, and spent,
-    before AutoPay is asked).
+    before AutoPay is asked). `server_operator` (the management command run without a user) skips it: whoever
+    runs commands on the server already holds its encryption keys; the audit row says so.
 
     A company already activated gets the new key in place of the old one.
 
@@ -109,7 +111,8 @@ def company_autopay_activate(
     code = activation_code.strip()
     if not code:
         raise ActivationError("Enter the activation code AutoPay gave you.", code="activation_code_missing")
-    twofactor.otp_fresh_verify(user=user, company=company, code=otp)
+    if not server_operator:
+        twofactor.otp_fresh_verify(user=user, company=company, code=otp)
     try:
         with client_factory(company.org_no) as client:
             activation = client.activate(code)
@@ -126,7 +129,11 @@ def company_autopay_activate(
                 user=user,
                 company=company,
                 ip=ip,
-                details={"key_id": activation.key_id, "with_two_factor": bool(company.two_factor_required)},
+                details={
+                    "key_id": activation.key_id,
+                    "with_two_factor": bool(company.two_factor_required) and not server_operator,
+                    "by": "server operator" if server_operator else "user",
+                },
                 now=now,
             )
     except ImproperlyConfigured as exc:

@@ -163,3 +163,12 @@ def test_enrolment_is_recorded_in_the_audit_log(client, user):
     assert models.AuditEvent.objects.filter(
         event=models.AuditEventKind.TWO_FACTOR_ENROLLED, user_id=user.pk
     ).exists()
+
+
+def test_command_without_a_user_is_the_server_operator_and_asks_no_code(strict_company, settings):
+    from django.core.management import CommandError, call_command
+
+    settings.AUTOPAY_BASE_URL = "http://127.0.0.1:9/autopay"  # nothing listens: fails after the 2FA check
+    with pytest.raises(CommandError) as raised:
+        call_command("autopay_activate", "--org-no", strict_company.org_no, "--code", "K7P2")
+    assert "autopay_unreachable" in str(raised.value)

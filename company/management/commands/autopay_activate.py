@@ -19,8 +19,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--user",
             default="",
-            help="the username of the company administrator who activates (recorded in the audit log; "
-            "required when the company requires two-factor)",
+            help="the username of the company administrator who activates (recorded in the audit log); with "
+            "it, a company requiring two-factor needs --otp. Without it the server's operator activates.",
         )
         parser.add_argument("--otp", default=None, help="a fresh code of that user's two-factor device")
 
@@ -41,6 +41,8 @@ class Command(BaseCommand):
                 now=timezone.now(),
                 user=user,
                 otp=options["otp"],
+                # Without --user it is the server's operator, who holds its keys: no device code asked.
+                server_operator=user is None,
             )
         except twofactor.TwoFactorError as exc:
             raise CommandError(f"{exc.message} [{exc.code}]") from exc
