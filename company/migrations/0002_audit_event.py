@@ -66,7 +66,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('at', models.DateTimeField(db_index=True)),
-                ('event', models.CharField(choices=[('login', 'Login'), ('login_failed', 'Failed login'), ('locked_out', 'Locked out'), ('two_factor_enrolled', 'Two-factor device enrolled'), ('two_factor_failed', 'Two-factor code refused'), ('autopay_activated', 'AutoPay activated'), ('keys_rotated', 'Encryption keys rotated'), ('role_granted', 'Role granted'), ('role_changed', 'Role changed'), ('role_revoked', 'Role revoked'), ('supplier_bank_account_changed', 'Supplier bank account changed'), ('payment_uploaded', 'Payments uploaded'), ('payment_flag_overridden', 'Payment flag overridden')], max_length=40)),
+                ('event', models.CharField(choices=[('login', 'Login'), ('login_failed', 'Failed login'), ('locked_out', 'Locked out'), ('two_factor_enrolled', 'Two-factor device enrolled'), ('autopay_activated', 'AutoPay activated'), ('keys_rotated', 'Encryption keys rotated'), ('role_granted', 'Role granted'), ('role_changed', 'Role changed'), ('role_revoked', 'Role revoked'), ('supplier_bank_account_changed', 'Supplier bank account changed'), ('payment_uploaded', 'Payments uploaded'), ('payment_flag_overridden', 'Payment flag overridden')], max_length=40)),
                 ('username', models.CharField(blank=True, default='', max_length=150)),
                 ('ip', models.GenericIPAddressField(blank=True, null=True)),
                 ('details', models.JSONField(blank=True, default=dict)),
