@@ -10,7 +10,7 @@ export CELERY_BROKER_URL_TEST ?= redis://127.0.0.1:6379/15
 # The benchmark's own database (created and migrated by `make bench`), apart from the test databases.
 DATABASE_URL_BENCH ?= postgres://postgres@127.0.0.1:5432/bench_ledger
 
-.PHONY: install run test lint format bench services browser clean messages lock
+.PHONY: install run test lint format bench services browser clean messages lock audit
 
 install: $(STAMP)
 
@@ -35,6 +35,10 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 	$(BIN)/lint-imports
+
+# Known vulnerabilities in the pinned dependencies (pip-audit; needs the PyPI vulnerability API). See docs/security.md.
+audit: install
+	@scripts/audit
 
 format: install
 	$(BIN)/ruff format .

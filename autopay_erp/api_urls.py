@@ -1,7 +1,7 @@
 from django.urls import path
-from rest_framework.authtoken import views as authtoken_views
 from rest_framework.routers import DefaultRouter
 
+from autopay_erp import api_token
 from company import api as company_api
 from company import api_activation as company_api_activation
 from ledger import api as ledger_api
@@ -17,7 +17,7 @@ router.register("vouchers", ledger_api.VoucherViewSet, basename="voucher")
 router.register("reconciliations", ledger_api.ReconciliationViewSet, basename="reconciliation")
 
 urlpatterns = [
-    path("token/", authtoken_views.obtain_auth_token, name="api-token"),
+    path("token/", api_token.obtain_token, name="api-token"),
     path(
         "companies/<int:company_id>/activate-autopay/",
         company_api_activation.CompanyActivateAutoPayView.as_view(),

@@ -3,6 +3,7 @@ from django.urls import path
 
 from autopay_erp import views
 from company import views_activation as company_views_activation
+from company import views_security as company_views_security
 from ledger import views as ledger_views
 
 urlpatterns = [
@@ -17,4 +18,6 @@ urlpatterns = [
         company_views_activation.company_activate_autopay,
         name="company-activate-autopay",
     ),
+    path("account/two-factor/", company_views_security.two_factor_enrol, name="two-factor"),
+    path("companies/<int:company_id>/audit/", company_views_security.audit_log, name="company-audit"),
 ]

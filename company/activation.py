@@ -12,10 +12,11 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
 
 from autopay_client import client as autopay_client
 from autopay_client import errors as autopay_errors
-from company import models, services
+from company import audit, models, services, twofactor
 
 logger = logging.getLogger(__name__)
 
@@ -87,18 +88,31 @@ def company_autopay_activate(
     activation_code: str,
     now: datetime.datetime,
     client_factory: ClientFactory = default_client_factory,
+    user: Any = None,
+    otp: str | None = None,
+    ip: str = "",
+    server_operator: bool = False,
 ) -> models.Company:
     """Activate AutoPay for the company with the one-time code AutoPay issued, and store the signing key it
-    returns, encrypted, with the key id and `now` as the activation time.
+    returns, encrypted, with the key id and `now` as the activation time; record it in the audit log as
+    done by `user` from `ip`.
+
+    When the company requires two-factor, `otp` must be a fresh code of the user's device (checked, and spent,
+    before AutoPay is asked). `server_operator` (the management command run without a user) skips it: whoever
+    runs commands on the server already holds its encryption keys; the audit row says so.
 
     A company already activated gets the new key in place of the old one.
 
     :raises ActivationError: when the code is empty, AutoPay refuses it or cannot be reached, its answer
         cannot be trusted, or the key cannot be stored; nothing is stored then.
+    :raises company.twofactor.TwoFactorError: (CodeRequired, CodeInvalid, DeviceMissing) when the company
+        requires two-factor and no valid fresh code was given; AutoPay is not asked then.
     """
     code = activation_code.strip()
     if not code:
         raise ActivationError("Enter the activation code AutoPay gave you.", code="activation_code_missing")
+    if not server_operator:
+        twofactor.otp_fresh_verify(user=user, company=company, code=otp)
     try:
         with client_factory(company.org_no) as client:
             activation = client.activate(code)
@@ -106,9 +120,22 @@ def company_autopay_activate(
         logger.warning("AutoPay activation for %s failed: %s", company.org_no, exc.code or type(exc).__name__)
         raise _translate(exc, org_no=company.org_no) from exc
     try:
-        company = services.company_signing_key_set(
-            company=company, signing_key=activation.signing_key, key_id=activation.key_id, now=now
-        )
+        with transaction.atomic():
+            company = services.company_signing_key_set(
+                company=company, signing_key=activation.signing_key, key_id=activation.key_id, now=now
+            )
+            audit.audit_event_record(
+                event=models.AuditEventKind.AUTOPAY_ACTIVATED,
+                user=user,
+                company=company,
+                ip=ip,
+                details={
+                    "key_id": activation.key_id,
+                    "with_two_factor": bool(company.two_factor_required) and not server_operator,
+                    "by": "server operator" if server_operator else "user",
+                },
+                now=now,
+            )
     except ImproperlyConfigured as exc:
         logger.error("AutoPay signing key for %s could not be stored: %s", company.org_no, type(exc).__name__)
         raise ActivationError(

@@ -19,7 +19,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from simple_history.admin import SimpleHistoryAdmin
 
-from company import models, services, tenancy, views_activation
+from company import audit, models, services, tenancy, views_activation
 
 
 def scope_foreign_key_choices(
@@ -96,6 +96,74 @@ class CompanyAdminForm(forms.ModelForm):
         return key
 
 
+def audit_membership(
+    request: HttpRequest, membership: models.Membership, event: str, previous_role: str = ""
+) -> None:
+    """Record a role granted, changed or revoked in the audit log."""
+    details = {"member": membership.user.get_username(), "role": membership.role}
+    if previous_role:
+        details["previous_role"] = previous_role
+    audit.audit_event_record(
+        event=event,
+        user=request.user,
+        company=membership.company,
+        ip=audit.client_ip(request),
+        details=details,
+        now=timezone.now(),
+    )
+
+
+class MembershipAuditMixin:
+    """Audit every role change made in the admin: the Membership admin and the inline of the Company admin."""
+
+    def save_model(self, request: HttpRequest, obj: Any, form: forms.ModelForm, change: bool) -> None:
+        if isinstance(obj, models.Membership):
+            previous = models.Membership.objects.filter(pk=obj.pk).values_list("role", flat=True).first()
+            super().save_model(request, obj, form, change)  # type: ignore[misc]
+            if previous is None:
+                audit_membership(request, obj, models.AuditEventKind.ROLE_GRANTED)
+            elif form.has_changed():
+                audit_membership(request, obj, models.AuditEventKind.ROLE_CHANGED, previous_role=previous)
+            return
+        super().save_model(request, obj, form, change)  # type: ignore[misc]
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is not models.Membership:
+            super().save_formset(request, form, formset, change)  # type: ignore[misc]
+            return
+        before = {
+            m.pk: m.role
+            for m in models.Membership.objects.filter(pk__in=[f.instance.pk for f in formset.forms])
+        }
+        deleted = [f.instance for f in formset.deleted_forms if f.instance.pk]
+        super().save_formset(request, form, formset, change)  # type: ignore[misc]
+        for membership in deleted:
+            audit_membership(request, membership, models.AuditEventKind.ROLE_REVOKED)
+        for membership in formset.new_objects:
+            audit_membership(request, membership, models.AuditEventKind.ROLE_GRANTED)
+        for membership, _fields in formset.changed_objects:
+            audit_membership(
+                request,
+                membership,
+                models.AuditEventKind.ROLE_CHANGED,
+                previous_role=before.get(membership.pk, ""),
+            )
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        super().delete_model(request, obj)  # type: ignore[misc]
+        if isinstance(obj, models.Membership):
+            audit_membership(request, obj, models.AuditEventKind.ROLE_REVOKED)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        if queryset.model is not models.Membership:
+            super().delete_queryset(request, queryset)  # type: ignore[misc]
+            return
+        memberships = list(queryset.select_related("user", "company"))
+        super().delete_queryset(request, queryset)  # type: ignore[misc]
+        for membership in memberships:
+            audit_membership(request, membership, models.AuditEventKind.ROLE_REVOKED)
+
+
 class MembershipInline(admin.TabularInline):
     model = models.Membership
     extra = 0
@@ -103,7 +171,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(models.Company)
-class CompanyAdmin(CompanyScopedAdminMixin, SimpleHistoryAdmin):
+class CompanyAdmin(MembershipAuditMixin, CompanyScopedAdminMixin, SimpleHistoryAdmin):
     form = CompanyAdminForm
     company_field = "pk"
     list_display = ["name", "org_no", "autopay_activated_at", "two_factor_required"]
@@ -162,9 +230,33 @@ class BankPartnerAdmin(CompanyScopedAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(models.Membership)
-class MembershipAdmin(CompanyScopedAdminMixin, SimpleHistoryAdmin):
+class MembershipAdmin(MembershipAuditMixin, CompanyScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ["user", "company", "role"]
     list_filter = ["role", COMPANY_FILTER]
     search_fields = ["user__username", "company__name", "company__org_no"]
     list_select_related = ["user", "company"]
     autocomplete_fields = ["user"]
+
+
+@admin.register(models.AuditEvent)
+class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The audit log, read-only for everyone (the database refuses changes anyway)."""
+
+    list_display = ["at", "event", "username", "company", "ip"]
+    list_filter = ["event"]
+    search_fields = ["username", "ip"]
+    readonly_fields = ["at", "event", "user", "username", "company", "ip", "details"]
+    date_hierarchy = "at"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(
+            company_id__in=audit.companies_whose_audit_user_may_read(request.user).values("pk")
+        )
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_active and request.user.is_staff) and (
+            request.user.is_superuser or audit.companies_whose_audit_user_may_read(request.user).exists()
+        )

@@ -15,11 +15,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from company import activation, tenancy
+from company import activation, audit, tenancy, twofactor
 
 
 class ActivationRequestSerializer(serializers.Serializer):
     activation_code = serializers.CharField(max_length=100, trim_whitespace=True)
+    otp = serializers.CharField(
+        max_length=12,
+        required=False,
+        allow_blank=True,
+        help_text="A fresh code of your two-factor device; required when the company requires two-factor.",
+    )
 
 
 class ActivationResultSerializer(serializers.Serializer):
@@ -40,7 +46,13 @@ class CompanyActivateAutoPayView(APIView):
 
     @extend_schema(
         request=ActivationRequestSerializer,
-        responses={200: ActivationResultSerializer, 400: ERROR_SCHEMA, 500: ERROR_SCHEMA, 502: ERROR_SCHEMA},
+        responses={
+            200: ActivationResultSerializer,
+            400: ERROR_SCHEMA,
+            403: ERROR_SCHEMA,
+            500: ERROR_SCHEMA,
+            502: ERROR_SCHEMA,
+        },
         summary="Activate AutoPay for a company with a one-time activation code",
     )
     def post(self, request: Request, company_id: int, *args: Any, **kwargs: Any) -> Response:
@@ -51,8 +63,15 @@ class CompanyActivateAutoPayView(APIView):
         given.is_valid(raise_exception=True)
         try:
             company = activation.company_autopay_activate(
-                company=company, activation_code=given.validated_data["activation_code"], now=timezone.now()
+                company=company,
+                activation_code=given.validated_data["activation_code"],
+                now=timezone.now(),
+                user=request.user,
+                otp=given.validated_data.get("otp"),
+                ip=audit.client_ip(request),
             )
+        except twofactor.TwoFactorError as exc:
+            return Response({"error": exc.code, "detail": str(exc.message)}, status=status.HTTP_403_FORBIDDEN)
         except activation.ActivationError as exc:
             answer: int
             if exc.code == "key_not_stored":  # this server's configuration, not the request

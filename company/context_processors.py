@@ -2,7 +2,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from company import models, tenancy
+from company import audit, models, tenancy
 
 SESSION_KEY = "current_company_id"
 _CACHE_ATTRIBUTE = "_company_choice"
@@ -36,4 +36,12 @@ def current_company(request: HttpRequest) -> dict[str, Any]:
     if user is None or not user.is_authenticated:
         return {}
     companies, chosen = _companies_and_choice(request)
-    return {"user_companies": companies, "current_company": chosen}
+    return {
+        "user_companies": companies,
+        "current_company": chosen,
+        # Evaluated only by a template that asks (the audit log link).
+        "may_read_audit": lambda: (
+            chosen is not None
+            and audit.companies_whose_audit_user_may_read(user).filter(pk=chosen.pk).exists()
+        ),
+    }

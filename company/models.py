@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 from stdnum.no import orgnr
 
@@ -128,3 +129,55 @@ class BankPartner(models.Model):
 
     def is_autopay(self) -> bool:
         return self.ebf_system == EbfSystem.AUTOPAY
+
+
+class AuditEventKind(models.TextChoices):
+    LOGIN = "login", _("Login")
+    LOGIN_FAILED = "login_failed", _("Failed login")
+    LOCKED_OUT = "locked_out", _("Locked out")
+    TWO_FACTOR_ENROLLED = "two_factor_enrolled", _("Two-factor device enrolled")
+    AUTOPAY_ACTIVATED = "autopay_activated", _("AutoPay activated")
+    KEYS_ROTATED = "keys_rotated", _("Encryption keys rotated")
+    ROLE_GRANTED = "role_granted", _("Role granted")
+    ROLE_CHANGED = "role_changed", _("Role changed")
+    ROLE_REVOKED = "role_revoked", _("Role revoked")
+    SUPPLIER_BANK_ACCOUNT_CHANGED = "supplier_bank_account_changed", _("Supplier bank account changed")
+    PAYMENT_UPLOADED = "payment_uploaded", _("Payments uploaded")
+    PAYMENT_FLAG_OVERRIDDEN = "payment_flag_overridden", _("Payment flag overridden")
+
+
+class AuditEvent(models.Model):
+    """One security event: who did what, when, from where. Append-only: database triggers refuse UPDATE,
+    DELETE and TRUNCATE (migration 0002).
+
+    The user and the company are kept by id without a database foreign key (and the username as it was), so
+    that deleting a user or a company never needs to touch the log. The table is not managed by Django after
+    its creation so that `flush` (test teardown) leaves it alone instead of failing on the trigger.
+    """
+
+    at = models.DateTimeField(db_index=True)
+    event = models.CharField(max_length=40, choices=AuditEventKind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    username = models.CharField(max_length=150, blank=True, default="")
+    company = models.ForeignKey(
+        Company, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        managed = False
+        db_table = "company_auditevent"
+        ordering = ["-at", "-id"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.event} {self.username or '-'} #{self.pk}"

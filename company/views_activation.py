@@ -11,9 +11,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
-from company import activation, models, tenancy
+from company import activation, audit, models, tenancy, twofactor
 
 
 class ActivationForm(forms.Form):
@@ -23,6 +24,14 @@ class ActivationForm(forms.Form):
         strip=True,
         widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "K7P2-QX9M-…"}),
         help_text="The one-time code AutoPay gave you for this company.",
+    )
+    otp = forms.CharField(
+        label=_("Two-factor code"),
+        max_length=12,
+        required=False,
+        strip=True,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+        help_text=_("A fresh code from your authenticator app, when the company requires two-factor."),
     )
 
 
@@ -36,8 +45,15 @@ def company_activate_autopay(request: HttpRequest, company_id: int) -> HttpRespo
     if request.method == "POST" and form.is_valid():
         try:
             activation.company_autopay_activate(
-                company=company, activation_code=form.cleaned_data["activation_code"], now=timezone.now()
+                company=company,
+                activation_code=form.cleaned_data["activation_code"],
+                now=timezone.now(),
+                user=request.user,
+                otp=form.cleaned_data.get("otp"),
+                ip=audit.client_ip(request),
             )
+        except twofactor.TwoFactorError as exc:
+            form.add_error("otp", str(exc.message))
         except activation.ActivationError as exc:
             form.add_error("activation_code", exc.message)
         else:
@@ -64,8 +80,15 @@ def admin_activate_autopay(
     if form.is_bound and form.is_valid():
         try:
             activation.company_autopay_activate(
-                company=company, activation_code=form.cleaned_data["activation_code"], now=timezone.now()
+                company=company,
+                activation_code=form.cleaned_data["activation_code"],
+                now=timezone.now(),
+                user=request.user,
+                otp=form.cleaned_data.get("otp"),
+                ip=audit.client_ip(request),
             )
+        except twofactor.TwoFactorError as exc:
+            form.add_error("otp", str(exc.message))
         except activation.ActivationError as exc:
             form.add_error("activation_code", exc.message)
         else:

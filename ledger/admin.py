@@ -8,10 +8,13 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.db import transaction
 from django.http import HttpRequest
+from django.utils import timezone
 
 from company import admin as company_admin
-from ledger import models, rules, services
+from company import audit as company_audit
+from ledger import models, rules, services, supplier_audit
 
 COMPANY_FILTER = company_admin.COMPANY_FILTER
 
@@ -30,6 +33,24 @@ class SupplierAdmin(company_admin.CompanyScopedAdminMixin, admin.ModelAdmin):
     list_filter = [COMPANY_FILTER]
     search_fields = ["number", "name", "org_no", "bank_account"]
     list_select_related = ["company"]
+
+    def save_model(
+        self, request: HttpRequest, obj: models.Supplier, form: forms.ModelForm, change: bool
+    ) -> None:
+        previous = (
+            models.Supplier.objects.filter(pk=obj.pk).values_list("bank_account", flat=True).first()
+            if change
+            else None
+        )
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            supplier_audit.supplier_bank_account_audit(
+                supplier=obj,
+                previous=previous,
+                user=request.user,
+                ip=company_audit.client_ip(request),
+                now=timezone.now(),
+            )
 
 
 @admin.register(models.Customer)

@@ -7,12 +7,15 @@ the posting and matching services write them. Amounts are Decimal strings.
 from typing import Any
 
 import django_filters
+from django.db import transaction
 from django.http import HttpRequest
+from django.utils import timezone
 from rest_framework import mixins, serializers, viewsets
 
 from company import api as company_api
+from company import audit as company_audit
 from company import tenancy
-from ledger import errors, models, money, services
+from ledger import errors, models, money, services, supplier_audit
 
 KID_HELP = "Norwegian KID (customer reference): digits, the last a MOD10 or MOD11 check digit ('-' for 10)."
 
@@ -247,6 +250,29 @@ class SupplierViewSet(WritableViewSet):
     serializer_class = SupplierSerializer
     filterset_class = SupplierFilter
     ordering_fields = ["number", "name"]
+
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
+        with transaction.atomic():
+            super().perform_create(serializer)
+            supplier_audit.supplier_bank_account_audit(
+                supplier=serializer.instance,  # type: ignore[arg-type]
+                previous=None,
+                user=self.request.user,
+                ip=company_audit.client_ip(self.request),
+                now=timezone.now(),
+            )
+
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
+        previous = serializer.instance.bank_account if serializer.instance is not None else None
+        with transaction.atomic():
+            super().perform_update(serializer)
+            supplier_audit.supplier_bank_account_audit(
+                supplier=serializer.instance,  # type: ignore[arg-type]
+                previous=previous,
+                user=self.request.user,
+                ip=company_audit.client_ip(self.request),
+                now=timezone.now(),
+            )
 
 
 class CustomerViewSet(WritableViewSet):

@@ -216,3 +216,100 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULER = "autopay_erp.ops.beat:HeartbeatScheduler"
 CELERY_BEAT_HEARTBEAT_FILE = os.environ.get("AUTOPAY_BEAT_HEARTBEAT", str(VAR_DIR / "beat-heartbeat"))
 # --- end of Operations --------------------------------------------------------------------------------------
+
+# --------------------------------------------------------------------------------------------------------
+# Security: logins and lock-out, API throttling, sessions, two-factor, browser headers, audit log.
+# Every limit comes from the environment so that an operator (or the test suite) can tighten or loosen it.
+# See docs/security.md.
+# --------------------------------------------------------------------------------------------------------
+import datetime as _datetime  # noqa: E402
+
+from django.utils.csp import CSP  # noqa: E402
+
+INSTALLED_APPS += ["axes"]
+# AxesMiddleware last: it turns a refused login (of any view) into the lock-out answer.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.clickjacking.XFrameOptionsMiddleware") + 1,
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.csp.ContentSecurityPolicyMiddleware") + 1,
+    "autopay_erp.security_headers.PermissionsPolicyMiddleware",
+)
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
+AUTHENTICATION_BACKENDS = [
+    # First: refuses any attempt, right password or not, while the username or the address is locked out.
+    "company.login_throttle.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Lock-out (django-axes): LOGIN_FAILURE_LIMIT failures for one username, or from one address, lock that
+# username, or that address, for LOGIN_LOCKOUT_MINUTES: on /login/, /admin/login/ and POST /api/token/.
+AXES_ENABLED = env_bool("LOGIN_LOCKOUT_ENABLED", True)
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = _datetime.timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "autopay_erp.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "company.audit.client_ip"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
+# How many reverse proxies in front of the server append to X-Forwarded-For. 0: trust only REMOTE_ADDR.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+
+# DRF throttling of the whole API, per client: anonymous by address, authenticated by user.
+API_THROTTLE_RATES = {
+    "anon": os.environ.get("API_THROTTLE_ANON", "60/minute"),
+    "user": os.environ.get("API_THROTTLE_USER", "1200/minute"),
+}
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
+    "autopay_erp.throttling.AnonThrottle",
+    "autopay_erp.throttling.UserThrottle",
+]
+
+# Sessions end after SESSION_IDLE_MINUTES without a request (every request renews the cookie).
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_MINUTES", "30")) * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+
+# Two-factor: the issuer name an authenticator app shows next to the account.
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "AutoPay ERP")
+
+# Content-Security-Policy (Django's own middleware): nothing inline, nothing from elsewhere.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+# Browser features no page of this project uses, switched off for every page.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "fullscreen",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "picture-in-picture",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
+# --------------------------------------------------------------------------------------------------------

@@ -37,3 +37,6 @@ STORAGES = {
 # The product's default language is Norwegian Bokmål (base settings); the suite's tests read English unless a
 # test asks for Norwegian (tests/autopay_erp/test_i18n.py), so that a text check names the string it means.
 LANGUAGE_CODE = "en"
+# The suite makes many requests from one address: throttles so high they never trip, except in the tests that
+# set their own (tests/autopay_erp/test_throttling.py).
+API_THROTTLE_RATES = {"anon": "100000/minute", "user": "100000/minute"}

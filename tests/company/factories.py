@@ -40,6 +40,8 @@ class CompanyFactory(factory.django.DjangoModelFactory[models.Company]):
 
     name = factory.Sequence(lambda n: f"Company {n} AS")
     org_no = factory.Sequence(_org_no)
+    # The model's default is True; tests of two-factor ask for it, the others need no device.
+    two_factor_required = False
 
 
 class MembershipFactory(factory.django.DjangoModelFactory[models.Membership]):

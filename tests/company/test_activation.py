@@ -318,3 +318,37 @@ def test_json_of_the_activation_result_is_the_companys_public_state(company, cod
         "autopay_key_id",
         "autopay_activated_at",
     }
+
+
+# Two-factor and the audit log
+
+
+def test_activation_with_a_fresh_code_activates_a_company_requiring_two_factor(company, code, administrator):
+    from tests.company.twofactor_helpers import confirmed_device_for, current_code
+
+    models.Company.objects.filter(pk=company.pk).update(two_factor_required=True)
+    device = confirmed_device_for(administrator)
+    activation.company_autopay_activate(
+        company=refreshed(company),
+        activation_code=code,
+        now=NOW,
+        user=administrator,
+        otp=current_code(device),
+    )
+    assert refreshed(company).is_autopay_activated()
+
+
+def test_activation_is_recorded_in_the_audit_log_without_the_key(company, code, administrator):
+    activation.company_autopay_activate(
+        company=company, activation_code=code, now=NOW, user=administrator, ip="192.0.2.7"
+    )
+    event = models.AuditEvent.objects.get(
+        event=models.AuditEventKind.AUTOPAY_ACTIVATED, company_id=company.pk
+    )
+    stored = json.dumps(event.details)
+    assert (event.username, event.ip, event.at, [t for t in key_texts(company) if t in stored]) == (
+        administrator.username,
+        "192.0.2.7",
+        NOW,
+        [],
+    )

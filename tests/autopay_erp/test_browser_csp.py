@@ -1,0 +1,109 @@
+"""Every page under the Content-Security-Policy in headless Chromium: no violation reported, and what used to
+need inline script (the company switcher, htmx, Swagger UI) still works."""
+
+import os
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from company import models as company_models
+from tests.autopay_sim import factories as sim_factories
+from tests.company import factories
+from tests.ledger.factories import CustomerFactory, CustomerItemFactory, SupplierFactory, SupplierItemFactory
+
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = "/usr/bin/chromium"
+PASSWORD = "correct horse battery staple"
+
+# Registered before any page script runs (Playwright injects it outside the page's CSP).
+LISTEN_FOR_VIOLATIONS = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", function (e) {
+  window.__cspViolations.push(e.violatedDirective + " " + (e.blockedURI || "inline") + " " + e.sourceFile);
+});
+"""
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs the system Chromium")
+def test_no_page_reports_a_policy_violation(live_server, transactional_db, tmp_path):
+    user = factories.UserFactory.create(username="kari", is_staff=True, is_superuser=True)
+    first = factories.CompanyFactory.create(name="Alpha AS")
+    second = factories.CompanyFactory.create(name="Beta AS")
+    for company in (first, second):
+        factories.MembershipFactory.create(user=user, company=company, role=company_models.Role.ADMINISTRATOR)
+    CustomerItemFactory.create(
+        company=first, customer=CustomerFactory.create(company=first, name="Alta Bygg")
+    )
+    SupplierItemFactory.create(
+        company=first, supplier=SupplierFactory.create(company=first, name="Fjordkraft")
+    )
+    agreement = sim_factories.BankAgreementFactory.create()
+    sim_factories.PaymentFactory.create(agreement=agreement, payment_id="PAY-4711")
+    sim_factories.SimMembershipFactory.create(company=agreement.company, user=user)
+
+    violations: dict[str, list[str]] = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
+        )
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.add_init_script(LISTEN_FOR_VIOLATIONS)
+        console: list[str] = []
+        page.on(
+            "console",
+            lambda message: (
+                console.append(message.text)
+                if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text
+                else None
+            ),
+        )
+
+        def visit(path: str, ready: str = "main, body") -> None:
+            response = page.goto(f"{live_server.url}{path}")
+            if response is None or response.status != 200:
+                violations[path] = [f"status {response.status if response else None}"]
+            page.wait_for_selector(ready)
+            page.wait_for_timeout(150)  # violations are reported asynchronously
+            found = page.evaluate("window.__cspViolations")
+            if found:
+                violations[path] = found
+
+        visit("/login/")
+        page.fill("input[name=username]", "kari")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button:has-text('Log in')")
+        visit("/")
+        # The switcher submits on change from static/js/app.js, not from an inline handler.
+        page.select_option("#company-switch", str(second.pk))
+        page.wait_for_selector(f"#company-switch option[value='{second.pk}'][selected]", state="attached")
+        switched = page.eval_on_selector("#company-switch", "s => s.value") == str(second.pk)
+        page.select_option("#company-switch", str(first.pk))
+        page.wait_for_selector(f"#company-switch option[value='{first.pk}'][selected]", state="attached")
+        visit("/open-items/", "#open-items")
+        page.select_option("select[name=kind]", "supplier")  # htmx swaps the table
+        page.wait_for_selector("#open-items:has-text('Fjordkraft'):not(:has-text('Alta Bygg'))")
+        htmx_swapped = "kind=supplier" in page.url
+        visit("/vouchers/")
+        visit("/account/two-factor/", "[data-testid=two-factor-qr] svg")
+        visit(f"/companies/{first.pk}/audit/", "[data-testid=audit-log]")
+        visit(f"/companies/{first.pk}/autopay/")
+        visit("/api/docs/", ".swagger-ui .info")
+        docs_rendered = page.locator(".swagger-ui .opblock").count() > 0
+        visit("/admin/")
+        visit(f"/admin/company/company/{first.pk}/change/")
+        visit("/admin/company/auditevent/")
+        visit("/admin/ledger/openitem/")
+        visit("/autopay/", "main")
+        page.click("text=PAY-4711")
+        page.wait_for_selector("#payment-status")
+        page.wait_for_timeout(150)
+        if page.evaluate("window.__cspViolations"):
+            violations["sim payment"] = page.evaluate("window.__cspViolations")
+        visit("/autopay/approval/", "main")
+        page.screenshot(path=str(tmp_path / "last.png"), full_page=True)
+        browser.close()
+
+    assert (violations, console, switched, htmx_swapped, docs_rendered) == ({}, [], True, True, True)
