@@ -1,6 +1,7 @@
 from django.urls import path
 from rest_framework.authtoken import views as authtoken_views
 from rest_framework.routers import DefaultRouter
+from rest_framework.settings import api_settings
 
 from company import api as company_api
 from company import api_activation as company_api_activation
@@ -17,7 +18,12 @@ router.register("vouchers", ledger_api.VoucherViewSet, basename="voucher")
 router.register("reconciliations", ledger_api.ReconciliationViewSet, basename="reconciliation")
 
 urlpatterns = [
-    path("token/", authtoken_views.obtain_auth_token, name="api-token"),
+    path(
+        "token/",
+        # DRF's token view lists its own parsers; it gets the project's, as every other view.
+        authtoken_views.ObtainAuthToken.as_view(parser_classes=api_settings.DEFAULT_PARSER_CLASSES),
+        name="api-token",
+    ),
     path(
         "companies/<int:company_id>/activate-autopay/",
         company_api_activation.CompanyActivateAutoPayView.as_view(),

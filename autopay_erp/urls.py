@@ -5,7 +5,15 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path(
+        "api/docs/",
+        SpectacularSwaggerView.as_view(
+            # The page is HTML only: OPTIONS metadata would have no template to render with.
+            url_name="schema",
+            http_method_names=["get", "head"],
+        ),
+        name="api-docs",
+    ),
     path("api/", include("autopay_erp.api_urls")),
     # The simulated AutoPay service. The ERP never imports it; it reaches it over HTTP at AUTOPAY_BASE_URL.
     path("autopay/", include("autopay_sim.urls")),

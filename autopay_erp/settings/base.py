@@ -65,6 +65,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # The simulator's API answers its own JSON errors, never an HTML page (autopay_sim/middleware.py).
+    "autopay_sim.middleware.ApiJsonErrorsMiddleware",
 ]
 
 ROOT_URLCONF = "autopay_erp.urls"
@@ -133,10 +135,17 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # No body gives a server error: the project's parser refuses what json.loads lets through (parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "autopay_erp.parsers.StrictJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        # DjangoFilterBackend with every row-naming filter narrowed to the user's companies.
+        "company.filters.TenancyFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
