@@ -19,3 +19,6 @@ urlpatterns = [
     path("autopay/", include("autopay_sim.urls")),
     path("", include("autopay_erp.ui_urls")),
 ]
+
+# An unknown URL under /api/ is answered in the API's JSON shape (the simulator's API has its own middleware).
+handler404 = "autopay_erp.views.not_found"

@@ -161,6 +161,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/",
+    # Every operation documents its error answers with their real shapes (autopay_erp/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "autopay_erp.schema.error_responses",
+    ],
 }
 
 # Celery. With no broker configured, a filesystem broker under var/ serves a single machine.

@@ -24,8 +24,8 @@ HOSTILE_BODIES = {
     "lone surrogate": b'{"name": "\\ud800", "username": "\\udfff", "password": "x", "org_no": "\\ud800",'
     b' "activation_code": "\\ud800"}',
     "surrogate in a key": b'{"\\ud800": 1}',
-    "NUL character": b'{"name": "a\\u0000b", "username": "\\u0000", "password": "\\u0000", "org_no": "\\u0000",'
-    b' "activation_code": "\\u0000"}',
+    "NUL character": b'{"name": "a\\u0000b", "username": "\\u0000", "password": "\\u0000",'
+    b' "org_no": "\\u0000", "activation_code": "\\u0000"}',
     "NaN": b'{"amount": NaN, "number": NaN}',
     "Infinity": b'{"amount": Infinity, "number": -Infinity}',
     "float overflow": b'{"amount": 1e999, "number": 1e999}',
