@@ -11,7 +11,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from company import admin as company_admin
-from ledger import models, rules, services
+from ledger import models, money, rules, services
 
 COMPANY_FILTER = company_admin.COMPANY_FILTER
 
@@ -56,8 +56,19 @@ class OpenItemAdminForm(forms.ModelForm):
             "due_date",
         ]
 
+    def clean_currency(self) -> str:
+        try:
+            return money.currency_normalised(self.cleaned_data.get("currency") or "")
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        dates = rules.open_item_dates_problem(
+            invoice_date=cleaned.get("invoice_date"), due_date=cleaned.get("due_date")
+        )
+        if dates:
+            raise forms.ValidationError({"due_date": dates})
         # A new item is recorded by services.open_item_create; report its rules here as form errors.
         if self.instance.pk is None and cleaned.get("company") and cleaned.get("amount") is not None:
             problem = rules.open_item_problem(
@@ -67,6 +78,9 @@ class OpenItemAdminForm(forms.ModelForm):
                 supplier=cleaned.get("supplier"),
                 kid=cleaned.get("kid", ""),
                 amount=cleaned["amount"],
+                currency=cleaned.get("currency", ""),
+                invoice_date=cleaned.get("invoice_date"),
+                due_date=cleaned.get("due_date"),
             )
             if problem:
                 raise forms.ValidationError(problem)
