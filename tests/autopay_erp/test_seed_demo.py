@@ -15,7 +15,8 @@ from company import models as company_models
 from company import validators
 from ledger import models as ledger_models
 
-pytestmark = pytest.mark.django_db
+# These flows are also walked on SQLite, the database of `make run` (tests/conftest.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 TODAY = "2026-11-21"
 MODELS = [

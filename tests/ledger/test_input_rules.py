@@ -16,7 +16,8 @@ from ledger import errors, models, services
 from tests.company.factories import MembershipFactory
 from tests.ledger.factories import CustomerFactory, CustomerItemFactory
 
-pytestmark = pytest.mark.django_db
+# These flows are also walked on SQLite, the database of `make run` (tests/conftest.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 
 @pytest.fixture
