@@ -1,4 +1,4 @@
-"""The suite runs on PostgreSQL; the tests marked `sqlite` also run on SQLite, the embedded default of `make run`.
+"""The suite runs on PostgreSQL; the tests marked `sqlite` also run on SQLite, the default of `make run`.
 
 `make test` runs pytest twice: once on PostgreSQL (every test), once with
 `DJANGO_SETTINGS_MODULE=autopay_erp.settings.test_sqlite` (only the tests marked `sqlite`). To have a flow a
@@ -25,7 +25,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """On SQLite, keep only the tests marked `sqlite` and not `postgresql_only`."""
     if not _on_sqlite():
         return
-    kept, dropped = [], []
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
     for item in items:
         wanted = item.get_closest_marker("sqlite") and not item.get_closest_marker("postgresql_only")
         (kept if wanted else dropped).append(item)

@@ -273,7 +273,7 @@ def test_bulk_posting_keeps_tabs_newlines_and_backslashes_of_descriptions(book):
     )
 
 
-@pytest.mark.postgresql_only  # SQLite locks the whole table: concurrent writers fail, as they do on `make run`
+@pytest.mark.postgresql_only  # SQLite locks the whole table: concurrent writers fail (also on `make run`)
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_postings_take_numbers_without_gaps_or_repeats():
     book = book_create()
