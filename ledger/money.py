@@ -4,6 +4,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import partial
 
 from django.db import models
+from django.utils.translation import gettext as _
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -40,5 +41,7 @@ def currency_normalised(code: str) -> str:
     """
     normalised = code.strip().upper()
     if normalised not in ISO_4217:
-        raise ValueError(f"{code[:10]!r} is not an ISO 4217 currency code (such as NOK, SEK, EUR).")
+        raise ValueError(
+            _("%(code)r is not an ISO 4217 currency code (such as NOK, SEK, EUR).") % {"code": code[:10]}
+        )
     return normalised

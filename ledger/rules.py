@@ -6,6 +6,8 @@ The bulk path on PostgreSQL states the same rules in SQL (`bulk._RECON_PROBLEM_S
 import datetime
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+
 from autopay_client import norwegian
 from ledger import models, money
 
@@ -36,9 +38,13 @@ def open_item_problem(
     if amount == 0:
         return "An open item's amount cannot be zero."
     if amount != amount.quantize(money.CENT):
-        return f"The amount {amount} has more than two decimals: whole øre only, nothing is rounded."
+        return _("The amount %(amount)s has more than two decimals: whole øre only, nothing is rounded.") % {
+            "amount": amount
+        }
     if currency not in money.ISO_4217:
-        return f"{currency!r} is not an ISO 4217 currency code in upper case (such as NOK)."
+        return _("%(currency)r is not an ISO 4217 currency code in upper case (such as NOK).") % {
+            "currency": currency
+        }
     return open_item_dates_problem(invoice_date=invoice_date, due_date=due_date)
 
 
@@ -47,7 +53,10 @@ def open_item_dates_problem(
 ) -> str | None:
     """Return why an item cannot have these dates (a due date before the invoice date), or None."""
     if invoice_date is not None and due_date is not None and due_date < invoice_date:
-        return f"The due date {due_date:%d.%m.%Y} is before the invoice date {invoice_date:%d.%m.%Y}."
+        return _("The due date %(due)s is before the invoice date %(invoice)s.") % {
+            "due": f"{due_date:%d.%m.%Y}",
+            "invoice": f"{invoice_date:%d.%m.%Y}",
+        }
     return None
 
 
