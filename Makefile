@@ -47,6 +47,9 @@ format: install
 test: install services browser lint
 	DATABASE_URL=$(DATABASE_URL_TEST) CELERY_BROKER_URL=$(CELERY_BROKER_URL_TEST) \
 	  $(BIN)/pytest $(PYTEST_ARGS)
+	# The newcomer's flows again on SQLite, the database `make run` serves (tests marked `sqlite`).
+	DJANGO_SETTINGS_MODULE=autopay_erp.settings.test_sqlite CELERY_BROKER_URL=$(CELERY_BROKER_URL_TEST) \
+	  $(BIN)/pytest -m sqlite $(PYTEST_ARGS)
 
 bench: install services
 	@psql -h 127.0.0.1 -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'bench_ledger'" \

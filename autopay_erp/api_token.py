@@ -14,6 +14,7 @@ from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from autopay_erp import lockout
 
@@ -23,6 +24,9 @@ LOCKED_OUT_SCHEMA = inline_serializer(
 
 
 class ObtainTokenView(ObtainAuthToken):
+    # DRF's token view lists its own parsers; it gets the project's, as every other view.
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES
+
     @extend_schema(
         request=AuthTokenSerializer,
         responses={

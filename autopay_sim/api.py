@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from autopay_sim import models, selectors, services, signing
+from autopay_sim import models, selectors, services, signing, strictjson
 
 logger = logging.getLogger(__name__)
 
@@ -130,11 +130,16 @@ def _payment_json(payment: models.Payment) -> dict[str, Any]:
 @csrf_exempt
 @require_POST
 def activations(request: HttpRequest) -> HttpResponse:
+    expected = 'expected {"org_no": <text>, "activation_code": <text>}'
     try:
-        data = json.loads(request.body)
-        org_no, code = str(data["org_no"]), str(data["activation_code"])
-    except (ValueError, KeyError, TypeError):
-        return _unsigned(400, {"error": "invalid_json", "detail": 'expected {"org_no", "activation_code"}'})
+        data = strictjson.loads(request.body)
+    except strictjson.InvalidJSON as exc:
+        return _unsigned(400, {"error": "invalid_json", "detail": f"{exc}; {expected}"})
+    if not isinstance(data, dict) or not all(
+        isinstance(data.get(k), str) for k in ("org_no", "activation_code")
+    ):
+        return _unsigned(400, {"error": "invalid_json", "detail": expected})
+    org_no, code = data["org_no"], data["activation_code"]
     now = timezone.now()
     try:
         company, key = services.company_activate(org_no=org_no, activation_code=code, now=now)

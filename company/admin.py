@@ -10,6 +10,9 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.contrib.auth import admin as auth_admin
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models as db_models
 from django.db.models import QuerySet
@@ -50,6 +53,23 @@ class CompanyScopedAdminMixin:
     ) -> forms.ModelChoiceField | None:
         kwargs = scope_foreign_key_choices(db_field, request, kwargs)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
+
+    def _missing(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)  # type: ignore[attr-defined]
+
+    # django-simple-history shows the history of any id, also one outside get_queryset (a deleted row's):
+    # another company's row is answered as one that does not exist.
+    def history_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> HttpResponse:
+        if self.get_object(request, unquote(object_id)) is None:  # type: ignore[attr-defined]
+            return self._missing(request, object_id)
+        return super().history_view(request, object_id, extra_context)  # type: ignore[misc]
+
+    def history_form_view(
+        self, request: HttpRequest, object_id: str, version_id: str, extra_context: Any = None
+    ) -> HttpResponse:
+        if self.get_object(request, unquote(object_id)) is None:  # type: ignore[attr-defined]
+            return self._missing(request, object_id)
+        return super().history_form_view(request, object_id, version_id, extra_context)  # type: ignore[misc]
 
 
 class ReadOnlyAdminMixin:
@@ -260,3 +280,25 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return bool(request.user.is_active and request.user.is_staff) and (
             request.user.is_superuser or audit.companies_whose_audit_user_may_read(request.user).exists()
         )
+
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class CompanyUserAdmin(auth_admin.UserAdmin):
+    """Users, for staff only those of their own companies (also in the membership's user picker).
+
+        Only a superuser grants superuser status, permissions or groups: staff cannot raise anyone above
+    themselves.
+    """
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return tenancy.users_for_user(request.user, super().get_queryset(request))
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields += ["is_superuser", "groups", "user_permissions"]
+        return fields

@@ -33,3 +33,10 @@ def scope_related[M: Model](queryset: QuerySet[M], user: Any) -> QuerySet[M] | N
     if any(field.name == "company" for field in queryset.model._meta.get_fields()):
         return scope_to_user(queryset, user)
     return None
+
+
+def users_for_user[M: Model](user: Any, users: QuerySet[M]) -> QuerySet[M]:
+    """Narrow a queryset of users to those who share a company with `user` (all of them for a superuser)."""
+    if user is not None and user.is_authenticated and user.is_active and user.is_superuser:
+        return users
+    return users.filter(memberships__company__in=companies_for_user(user).values("pk")).distinct()

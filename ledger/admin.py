@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from company import admin as company_admin
 from company import audit as company_audit
-from ledger import models, rules, services, supplier_audit
+from ledger import models, money, rules, services, supplier_audit
 
 COMPANY_FILTER = company_admin.COMPANY_FILTER
 
@@ -77,8 +77,19 @@ class OpenItemAdminForm(forms.ModelForm):
             "due_date",
         ]
 
+    def clean_currency(self) -> str:
+        try:
+            return money.currency_normalised(self.cleaned_data.get("currency") or "")
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        dates = rules.open_item_dates_problem(
+            invoice_date=cleaned.get("invoice_date"), due_date=cleaned.get("due_date")
+        )
+        if dates:
+            raise forms.ValidationError({"due_date": dates})
         # A new item is recorded by services.open_item_create; report its rules here as form errors.
         if self.instance.pk is None and cleaned.get("company") and cleaned.get("amount") is not None:
             problem = rules.open_item_problem(
@@ -88,6 +99,9 @@ class OpenItemAdminForm(forms.ModelForm):
                 supplier=cleaned.get("supplier"),
                 kid=cleaned.get("kid", ""),
                 amount=cleaned["amount"],
+                currency=cleaned.get("currency", ""),
+                invoice_date=cleaned.get("invoice_date"),
+                due_date=cleaned.get("due_date"),
             )
             if problem:
                 raise forms.ValidationError(problem)

@@ -15,7 +15,7 @@ from rest_framework import mixins, serializers, viewsets
 from company import api as company_api
 from company import audit as company_audit
 from company import tenancy
-from ledger import errors, models, money, services, supplier_audit
+from ledger import errors, models, money, rules, services, supplier_audit
 
 KID_HELP = "Norwegian KID (customer reference): digits, the last a MOD10 or MOD11 check digit ('-' for 10)."
 
@@ -73,8 +73,20 @@ class OpenItemSerializer(company_api.CompanyOwnedSerializer):
                 fields[name].read_only = True
         return fields
 
+    def validate_currency(self, value: str) -> str:
+        try:
+            return money.currency_normalised(value)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)
+        dates = rules.open_item_dates_problem(
+            invoice_date=attrs.get("invoice_date", getattr(self.instance, "invoice_date", None)),
+            due_date=attrs.get("due_date", getattr(self.instance, "due_date", None)),
+        )
+        if dates:
+            raise serializers.ValidationError({"due_date": dates})
         if self.instance is None:
             kind = attrs.get("kind")
             party, other = (

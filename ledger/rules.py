@@ -3,10 +3,13 @@
 The bulk path on PostgreSQL states the same rules in SQL (`bulk._RECON_PROBLEM_SQL`); keep the two in step.
 """
 
+import datetime
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+
 from autopay_client import norwegian
-from ledger import models
+from ledger import models, money
 
 
 def open_item_problem(
@@ -17,8 +20,14 @@ def open_item_problem(
     supplier: models.Supplier | None,
     kid: str,
     amount: Decimal,
+    currency: str = money.DEFAULT_CURRENCY,
+    invoice_date: datetime.date | None = None,
+    due_date: datetime.date | None = None,
 ) -> str | None:
-    """Return why such an open item cannot be recorded for the company, or None if it can."""
+    """Return why such an open item cannot be recorded for the company, or None if it can.
+
+    `currency` is checked as given: normalise it first (money.currency_normalised) where input is taken.
+    """
     party, other = (customer, supplier) if kind == models.OpenItemKind.CUSTOMER else (supplier, customer)
     if kind not in models.OpenItemKind.values or party is None or other is not None:
         return f"A {kind} item needs a {kind} and no other party."
@@ -28,6 +37,26 @@ def open_item_problem(
         return f"KID {kid!r} has no valid MOD10 or MOD11 check digit."
     if amount == 0:
         return "An open item's amount cannot be zero."
+    if amount != amount.quantize(money.CENT):
+        return _("The amount %(amount)s has more than two decimals: whole øre only, nothing is rounded.") % {
+            "amount": amount
+        }
+    if currency not in money.ISO_4217:
+        return _("%(currency)r is not an ISO 4217 currency code in upper case (such as NOK).") % {
+            "currency": currency
+        }
+    return open_item_dates_problem(invoice_date=invoice_date, due_date=due_date)
+
+
+def open_item_dates_problem(
+    *, invoice_date: datetime.date | None, due_date: datetime.date | None
+) -> str | None:
+    """Return why an item cannot have these dates (a due date before the invoice date), or None."""
+    if invoice_date is not None and due_date is not None and due_date < invoice_date:
+        return _("The due date %(due)s is before the invoice date %(invoice)s.") % {
+            "due": f"{due_date:%d.%m.%Y}",
+            "invoice": f"{invoice_date:%d.%m.%Y}",
+        }
     return None
 
 

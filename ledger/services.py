@@ -56,12 +56,21 @@ def open_item_create(
 
     A customer item names a customer and no supplier, a supplier item the other way round.
 
-    :raises errors.LedgerError: a zero or fractional-øre amount, a party that does not fit `kind`, or a party
-        of another company.
+    :raises errors.LedgerError: a zero or fractional-øre amount, a party that does not fit `kind`, a party
+        of another company, a currency that is not an upper-case ISO 4217 code, a due date before the invoice
+        date (ledger.rules.open_item_problem).
     """
     _money_check(amount, what="open item amount", error=errors.LedgerError)
     problem = rules.open_item_problem(
-        company_id=company.pk, kind=kind, customer=customer, supplier=supplier, kid=kid, amount=amount
+        company_id=company.pk,
+        kind=kind,
+        customer=customer,
+        supplier=supplier,
+        kid=kid,
+        amount=amount,
+        currency=currency,
+        invoice_date=invoice_date,
+        due_date=due_date,
     )
     if problem:
         raise errors.LedgerError(problem)

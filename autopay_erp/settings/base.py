@@ -66,6 +66,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # The simulator's API answers its own JSON errors, never an HTML page (autopay_sim/middleware.py).
+    "autopay_sim.middleware.ApiJsonErrorsMiddleware",
 ]
 
 ROOT_URLCONF = "autopay_erp.urls"
@@ -140,10 +142,17 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # No body gives a server error: the project's parser refuses what json.loads lets through (parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "autopay_erp.parsers.StrictJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        # DjangoFilterBackend with every row-naming filter narrowed to the user's companies.
+        "company.filters.TenancyFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -159,6 +168,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/",
+    # Every operation documents its error answers with their real shapes (autopay_erp/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "autopay_erp.schema.error_responses",
+    ],
 }
 
 # Celery. With no broker configured, a filesystem broker under var/ serves a single machine.

@@ -274,11 +274,12 @@ def test_request_to_another_uri_than_signed_is_refused(connection):
 def test_refused_upload_stores_nothing(connection):
     document = pain001.build_pain001(payment(connection))
     signed = signed_request(connection, "POST", "/payments", document)
-    send(
+    refused = send(
         httpx.Request(
             "POST", signed.url, headers=signed.headers, content=document.replace(b"1250.00", b"1251.00")
         )
     )
+    assert error_code(refused) == (401, "digest_mismatch")
     with connection.client() as client:
         assert client.upload_payment(document).created is True
 
@@ -287,6 +288,7 @@ def test_refusal_of_a_tampered_request_is_itself_signed(connection):
     request = signed_request(connection, "GET", "/messages?after=0", key=b"f" * 32)
     response = send(request)
     signing.verify_response(response, key_id=connection.org_no, key=connection.key)
+    assert error_code(response) == (401, "signature_invalid")
 
 
 def test_request_signed_by_the_client_signer_is_accepted(connection):

@@ -15,18 +15,23 @@ POSTED_AT = datetime.datetime(2026, 11, 20, 9, 0, tzinfo=datetime.UTC)
 
 
 def balanced_voucher(
-    company: company_models.Company, amount: Decimal = Decimal("250.00"), number: int = 1
+    company: company_models.Company,
+    amount: Decimal = Decimal("250.00"),
+    number: int = 1,
+    description: str = "Customer payment",
 ) -> models.Voucher:
     """Write a voucher of two lines, bank debit and receivables credit, for `company`."""
     series = VoucherSeriesFactory.create(company=company)
-    batch = models.Batch.objects.create(company=company, description="Test batch", created_at=POSTED_AT)
+    batch = models.Batch.objects.create(
+        company=company, description=f"{description} batch", created_at=POSTED_AT
+    )
     voucher = models.Voucher.objects.create(
         company=company,
         batch=batch,
         series=series,
         number=number,
         date=POSTED_AT.date(),
-        description="Customer payment",
+        description=description,
         posted_at=POSTED_AT,
     )
     bank = AccountFactory.create(company=company, kind=models.AccountKind.ASSET)
@@ -40,9 +45,11 @@ def balanced_voucher(
     return voucher
 
 
-def reconciliation(company: company_models.Company) -> models.Reconciliation:
+def reconciliation(
+    company: company_models.Company, description: str = "Customer payment"
+) -> models.Reconciliation:
     """Write a voucher and reconcile its credit line against a customer item of the same amount."""
-    voucher = balanced_voucher(company)
+    voucher = balanced_voucher(company, description=description)
     line = voucher.lines.get(amount__lt=0)
     item = CustomerItemFactory.create(
         company=company,

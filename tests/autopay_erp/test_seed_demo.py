@@ -9,11 +9,14 @@ from django.db.models import Sum
 from stdnum import luhn
 from stdnum.no import kontonr
 
+from autopay_erp.management.commands import seed_demo
+from autopay_erp.settings import base as settings_module
 from company import models as company_models
 from company import validators
 from ledger import models as ledger_models
 
-pytestmark = pytest.mark.django_db
+# These flows are also walked on SQLite, the database of `make run` (tests/conftest.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 TODAY = "2026-11-21"
 MODELS = [
@@ -150,13 +153,37 @@ def test_demo_user_logs_in_with_the_demo_password(company, client):
     assert client.login(username="demo", password="demo1234")
 
 
-def test_demo_user_has_all_three_roles(company):
+def test_demo_user_is_accountant_and_approver(company):
     roles = set(company.memberships.filter(user__username="demo").values_list("role", flat=True))
-    assert roles == set(company_models.Role.values)
+    assert roles == {company_models.Role.ACCOUNTANT, company_models.Role.APPROVER}
 
 
-def test_demo_user_is_superuser(company):
-    assert company.memberships.filter(user__username="demo", user__is_superuser=True).exists()
+def test_demo_user_is_neither_superuser_nor_staff(company):
+    user = get_user_model().objects.get(username="demo")
+    assert (user.is_superuser, user.is_staff) == (False, False)
+
+
+def test_a_separate_administrator_logs_in_with_the_printed_password(company, client):
+    assert client.login(username=seed_demo.ADMIN_USERNAME, password=seed_demo.ADMIN_PASSWORD)
+
+
+def test_the_administrator_is_a_superuser(company):
+    assert get_user_model().objects.get(username=seed_demo.ADMIN_USERNAME).is_superuser
+
+
+def test_seed_demo_prints_the_administrators_login():
+    assert f"{seed_demo.ADMIN_USERNAME} / {seed_demo.ADMIN_PASSWORD}" in _seed()
+
+
+def test_make_run_prints_the_administrators_login():
+    script = (settings_module.BASE_DIR / "scripts" / "run").read_text()
+    assert f"admin/ as {seed_demo.ADMIN_USERNAME} / {seed_demo.ADMIN_PASSWORD}" in script
+
+
+def test_reseeding_demotes_a_demo_user_that_was_a_superuser(company):
+    get_user_model().objects.filter(username="demo").update(is_superuser=True, is_staff=True)
+    _seed()
+    assert not get_user_model().objects.get(username="demo").is_superuser
 
 
 def test_receivables_control_account_matches_the_customer_items(company):

@@ -56,7 +56,10 @@ def test_approver_approves_a_payment_with_a_totp_code(live_server, transactional
         page.click("summary:has-text('Show events')")
         page.screenshot(path=str(tmp_path / "approved.png"), full_page=True)
         shown = page.inner_text("#payment-status")
+        events = page.inner_text(".ap-events")
         browser.close()
 
     payment.refresh_from_db()
     assert (shown, payment.status) == ("Approved", models.AutoPayStatus.APPROVED)
+    # The events shown name the approval, by whom, with two-factor.
+    assert ("approval" in events, "kari" in events, "with two-factor" in events) == (True, True, True)

@@ -194,7 +194,9 @@ def test_api_when_this_server_cannot_store_the_key_is_a_500_naming_the_error(
 ):
     settings.FIELD_ENCRYPTION_KEYS = []
     response = api_for(administrator).post(api_url(company), {"activation_code": code}, format="json")
+    company.refresh_from_db()
     assert (response.status_code, response.json()["error"]) == (500, "key_not_stored")
+    assert not company.is_autopay_activated()
 
 
 def test_api_without_a_code_is_a_400(company, administrator):

@@ -77,7 +77,10 @@ def test_signing_key_that_is_not_base64_is_refused_without_echoing_it(admin_clie
             "memberships-INITIAL_FORMS": "0",
         },
     )
+    company.refresh_from_db()
     assert "not*base64*secret" not in response.content.decode()
+    assert response.context["adminform"].form.errors["new_signing_key"] == ["Not valid base64."]
+    assert not company.is_autopay_activated()
 
 
 @pytest.mark.parametrize(

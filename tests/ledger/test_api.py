@@ -14,7 +14,8 @@ from tests.ledger.factories import (
     SupplierItemFactory,
 )
 
-pytestmark = pytest.mark.django_db
+# These flows are also walked on SQLite, the database of `make run` (tests/conftest.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 """Races between two PostgreSQL sessions that a foreign key would settle, settled by the ledger's triggers.
 
 Each test commits its set-up (transactional_db) and drives two raw connections by hand, so that one session
-really waits on the other's locks.
+really waits on the other's locks: the wait is seen in pg_stat_activity (tests/ledger/locks.py), so a slow
+thread is not taken for a waiting one.
 """
 
 import threading
@@ -12,12 +13,12 @@ import pytest
 from django.db import connection
 
 from ledger import models
+from tests.ledger import locks
 from tests.ledger.conftest import NOW, book_create
 from tests.ledger.factories import CustomerItemFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-WAIT_SECONDS = 1.0
 RECONCILIATION_INSERT = (
     "INSERT INTO ledger_reconciliation (company_id, open_item_id, journal_line_id, amount, created_at) "
     "VALUES (%s, %s, %s, %s, %s)"
@@ -80,8 +81,7 @@ def test_deleting_an_item_waits_for_a_reconciliation_being_written_and_is_then_r
             [book.company.pk, item.pk, line.pk, Decimal("100.00"), NOW],
         )
         deleter, outcome = _in_thread(_delete_item(item.pk))
-        deleter.join(WAIT_SECONDS)
-        assert deleter.is_alive(), "the delete should wait for the writer's lock on the item"
+        assert locks.waits_for_lock(deleter), "the delete should wait for the writer's lock on the item"
         writer.commit()
         deleter.join(30)
     finally:
@@ -105,8 +105,9 @@ def test_a_reconciliation_written_while_its_item_is_being_deleted_is_refused_onc
                 return cur.rowcount
 
         writer, outcome = _in_thread(write)
-        writer.join(WAIT_SECONDS)
-        assert writer.is_alive(), "the reconciliation should wait for the delete's lock on the item"
+        assert locks.waits_for_lock(writer), (
+            "the reconciliation should wait for the delete's lock on the item"
+        )
         deleter.commit()
         writer.join(30)
     finally:

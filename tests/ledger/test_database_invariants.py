@@ -3,6 +3,7 @@
 import datetime
 from decimal import Decimal
 
+import psycopg
 import pytest
 from django.db import DatabaseError, connection, transaction
 from django.db.models import ForeignKey, Model
@@ -60,6 +61,11 @@ def test_balanced_lines_in_one_statement_are_accepted(book):
         _LINE_INSERT + "(%s, %s, %s, 100.00, 'NOK', ''), (%s, %s, %s, -100.00, 'NOK', '')",
         [voucher_id, book.company.pk, book.bank.pk, voucher_id, book.company.pk, book.sales.pk],
     )
+
+    amounts = sorted(
+        models.JournalLine.objects.filter(voucher_id=voucher_id).values_list("amount", flat=True)
+    )
+    assert amounts == [Decimal("-100.00"), Decimal("100.00")]
 
 
 def test_half_of_a_voucher_written_in_its_own_statement_is_refused(book):
@@ -601,3 +607,94 @@ def test_every_foreign_key_without_a_constraint_has_guards_on_its_target_table(d
     ]
 
     assert unguarded == []
+
+
+def _line_with_customer(book: Book, voucher_id: int) -> None:
+    _execute(
+        "INSERT INTO ledger_journalline "
+        "(voucher_id, company_id, account_id, amount, currency, description, customer_id, supplier_id) "
+        "VALUES (%s, %s, %s, 1.00, 'NOK', '', NULL, NULL), (%s, %s, %s, -1.00, 'NOK', '', %s, %s)",
+        [
+            *(voucher_id, book.company.pk, book.bank.pk),
+            *(voucher_id, book.company.pk, book.receivables.pk, book.customer.pk, book.supplier.pk),
+        ],
+    )
+
+
+def test_a_customer_named_on_a_line_stays_put_in_its_company(book, other_book):
+    _line_with_customer(book, _voucher_insert(book, 1))
+
+    with pytest.raises(DatabaseError, match="cannot move to another company"):
+        _execute(
+            "UPDATE ledger_customer SET company_id = %s WHERE id = %s",
+            [other_book.company.pk, book.customer.pk],
+        )
+
+
+def test_a_supplier_named_on_a_line_stays_put_in_its_company(book, other_book):
+    _line_with_customer(book, _voucher_insert(book, 1))
+
+    with pytest.raises(DatabaseError, match="cannot move to another company"):
+        _execute(
+            "UPDATE ledger_supplier SET company_id = %s WHERE id = %s",
+            [other_book.company.pk, book.supplier.pk],
+        )
+
+
+def test_a_reconciliation_whose_credit_item_belongs_to_another_company_is_refused(book, other_book):
+    item_id, line_id = _item_and_line(book)
+    other_item = CustomerItemFactory.create(company=other_book.company, customer=other_book.customer)
+
+    with pytest.raises(DatabaseError, match="its credit item belongs to another company"):
+        _execute(
+            "INSERT INTO ledger_reconciliation "
+            "(company_id, open_item_id, journal_line_id, amount, created_at, overpayment_item_id) "
+            "VALUES (%s, %s, %s, 10.00, %s, %s)",
+            [book.company.pk, item_id, line_id, NOW, other_item.pk],
+        )
+
+
+def test_two_vouchers_with_one_number_in_one_series_are_refused(book):
+    _voucher_insert(book, 7)
+
+    with pytest.raises(DatabaseError, match="voucher_unique_number"), transaction.atomic():
+        _voucher_insert(book, 7)
+
+
+def test_two_reversals_of_one_voucher_are_refused(book):
+    reversed_id = _voucher_insert(book, 1)
+    _execute(
+        "INSERT INTO ledger_voucher (company_id, series_id, number, date, description, posted_at, "
+        "reverses_id) VALUES (%s, %s, 2, %s, '', %s, %s)",
+        [book.company.pk, book.series.pk, DAY, NOW, reversed_id],
+    )
+
+    with pytest.raises(DatabaseError, match="reverses"):
+        _execute(
+            "INSERT INTO ledger_voucher (company_id, series_id, number, date, description, posted_at, "
+            "reverses_id) VALUES (%s, %s, 3, %s, '', %s, %s)",
+            [book.company.pk, book.series.pk, DAY, NOW, reversed_id],
+        )
+
+
+def _lines_copy(rows: list[tuple[object, ...]]) -> None:
+    copy_sql = (
+        "COPY ledger_journalline (voucher_id, company_id, account_id, amount, currency, description) "
+        "FROM STDIN"
+    )
+    with transaction.atomic(), connection.cursor() as cursor, cursor.cursor.copy(copy_sql) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def test_lines_copied_in_that_do_not_balance_are_refused(book):
+    voucher_id = _voucher_insert(book, 1)
+    rows: list[tuple[object, ...]] = [
+        (voucher_id, book.company.pk, book.bank.pk, Decimal("100.00"), "NOK", ""),
+        (voucher_id, book.company.pk, book.sales.pk, Decimal("-99.99"), "NOK", ""),
+    ]
+
+    # The raw psycopg cursor that COPY needs raises psycopg's error, not Django's wrapper of it.
+    with pytest.raises(psycopg.errors.CheckViolation, match="does not balance"):
+        _lines_copy(rows)
+    assert not models.JournalLine.objects.filter(voucher_id=voucher_id).exists()

@@ -9,7 +9,8 @@ from ledger import errors, models, selectors, services
 from tests.ledger.conftest import DAY, NOW, Book, book_create
 from tests.ledger.factories import BatchFactory, CustomerFactory, CustomerItemFactory, SupplierItemFactory
 
-pytestmark = pytest.mark.django_db
+# These flows are also walked on SQLite, the database of `make run` (tests/conftest.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 
 def _items(book: Book, *amounts: str) -> list[models.OpenItem]:
@@ -272,6 +273,7 @@ def test_bulk_posting_keeps_tabs_newlines_and_backslashes_of_descriptions(book):
     )
 
 
+@pytest.mark.postgresql_only  # SQLite locks the whole table: concurrent writers fail (also on `make run`)
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_postings_take_numbers_without_gaps_or_repeats():
     book = book_create()

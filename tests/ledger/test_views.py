@@ -8,7 +8,8 @@ from tests.autopay_erp import builders
 from tests.company.factories import MembershipFactory
 from tests.ledger.factories import CustomerFactory, CustomerItemFactory, SupplierItemFactory
 
-pytestmark = pytest.mark.django_db
+# These flows are also walked on SQLite, the database of `make run` (tests/conftest.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 
 @pytest.fixture

@@ -27,6 +27,10 @@ COMPANY_NAME = "Nordlys Handel AS"
 COMPANY_ORG_NO = "988077917"
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo1234"  # a demo login, printed on purpose
+# The demo login is an ordinary member of the demo company; the Django admin gets its own administrator.
+DEMO_ROLES = (company_models.Role.ACCOUNTANT, company_models.Role.APPROVER)
+ADMIN_USERNAME = "admin"
+ADMIN_PASSWORD = "admin-demo-5678"  # printed on purpose, as the demo login; scripts/run prints it too
 
 ACCOUNTS = [
     ("1500", "Kundefordringer (accounts receivable)", ledger_models.AccountKind.ASSET, "ar_control"),
@@ -301,17 +305,28 @@ def _opening_balances(
 def _demo_user(tally: Tally, *, company: company_models.Company) -> None:
     user_model = get_user_model()
     user, created = user_model._default_manager.get_or_create(
-        username=DEMO_USERNAME,
-        defaults={"email": "demo@nordlys.example", "is_staff": True, "is_superuser": True},
+        username=DEMO_USERNAME, defaults={"email": "demo@nordlys.example"}
     )
     if created:
         user.set_password(DEMO_PASSWORD)
         user.save(update_fields=["password"])
+    elif user.is_superuser or user.is_staff:  # a demo user of an earlier seed was a superuser
+        user.is_superuser = user.is_staff = False
+        user.save(update_fields=["is_superuser", "is_staff"])
     tally.count("user", created)
-    for role in company_models.Role:
+    company_models.Membership.objects.filter(user=user, company=company).exclude(role__in=DEMO_ROLES).delete()
+    for role in DEMO_ROLES:
         _get_or_create(
             tally, "membership", company_models.Membership, {}, user=user, company=company, role=role
         )
+    admin, created = user_model._default_manager.get_or_create(
+        username=ADMIN_USERNAME,
+        defaults={"email": "admin@nordlys.example", "is_staff": True, "is_superuser": True},
+    )
+    if created:
+        admin.set_password(ADMIN_PASSWORD)
+        admin.save(update_fields=["password"])
+    tally.count("user", created)
 
 
 class Command(BaseCommand):
@@ -321,7 +336,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--force",
             action="store_true",
-            help="Seed even though DEBUG is off (the demo user is a superuser with a published password).",
+            help="Seed even though DEBUG is off (the administrator `admin` has a published password).",
         )
         parser.add_argument(
             "--today",
@@ -334,7 +349,7 @@ class Command(BaseCommand):
         if not settings.DEBUG and not options["force"]:
             raise CommandError(
                 f"DEBUG is off, so this may be a real installation: seed_demo would add the superuser "
-                f"{DEMO_USERNAME} with a published password. Pass --force if that is really wanted."
+                f"{ADMIN_USERNAME} with a published password. Pass --force if that is really wanted."
             )
         today = options["today"] or timezone.localdate()
         try:
@@ -347,6 +362,7 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo company {COMPANY_NAME} ({COMPANY_ORG_NO}), due dates around {today:%Y-%m-%d}. "
-                f"Log in as {DEMO_USERNAME} / {DEMO_PASSWORD}."
+                f"Log in as {DEMO_USERNAME} / {DEMO_PASSWORD} (accountant and approver); "
+                f"the Django admin as {ADMIN_USERNAME} / {ADMIN_PASSWORD}."
             )
         )
