@@ -25,7 +25,7 @@ LOCKED_OUT_SCHEMA = inline_serializer(
 
 class ObtainTokenView(ObtainAuthToken):
     # DRF's token view lists its own parsers; it gets the project's, as every other view.
-    parser_classes = api_settings.DEFAULT_PARSER_CLASSES
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES  # type: ignore[assignment]
 
     @extend_schema(
         request=AuthTokenSerializer,

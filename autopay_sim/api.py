@@ -1,7 +1,6 @@
 """The signed JSON/XML API of docs/autopay-wire.md. Each view verifies, makes one call, signs its answer."""
 
 import base64
-import json
 import logging
 import secrets
 from collections.abc import Callable
