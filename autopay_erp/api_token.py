@@ -33,7 +33,10 @@ class ObtainTokenView(ObtainAuthToken):
             200: inline_serializer("ApiToken", fields={"token": serializers.CharField()}),
             400: inline_serializer(
                 "AuthTokenRefused",
-                fields={"non_field_errors": serializers.ListField(child=serializers.CharField())},
+                fields={
+                    name: serializers.ListField(child=serializers.CharField(), required=False)
+                    for name in ("non_field_errors", "username", "password")
+                },
             ),
             429: LOCKED_OUT_SCHEMA,
         },

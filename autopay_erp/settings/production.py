@@ -35,6 +35,7 @@ if AUTOPAY_SIM_IN_PROCESS:
     SECURE_REDIRECT_EXEMPT = [r"^autopay/api/"]
 else:
     INSTALLED_APPS = [app for app in INSTALLED_APPS if app != "autopay_sim"]
+    MIDDLEWARE = [name for name in MIDDLEWARE if not name.startswith("autopay_sim.")]
 
 # Persistent connections, checked before reuse: a connection the database dropped is replaced, not an error.
 DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("DATABASE_CONN_MAX_AGE", "60"))

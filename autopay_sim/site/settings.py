@@ -67,6 +67,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Errors under the simulator's API in its own JSON shape, never an HTML page.
+    "autopay_sim.middleware.ApiJsonErrorsMiddleware",
 ]
 ROOT_URLCONF = "autopay_sim.site.urls"
 WSGI_APPLICATION = "autopay_sim.site.wsgi.application"
