@@ -5,7 +5,14 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from autopay_erp.settings.base import *  # noqa: F403
-from autopay_erp.settings.base import DATABASES, FIELD_ENCRYPTION_KEYS, INSTALLED_APPS, MIDDLEWARE, SECRET_KEY, env_bool
+from autopay_erp.settings.base import (
+    DATABASES,
+    FIELD_ENCRYPTION_KEYS,
+    INSTALLED_APPS,
+    MIDDLEWARE,
+    SECRET_KEY,
+    env_bool,
+)
 
 for _name, _value in (("DJANGO_SECRET_KEY", SECRET_KEY), ("FIELD_ENCRYPTION_KEYS", FIELD_ENCRYPTION_KEYS)):
     if not _value:
