@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 from company import api as company_api
 from company import api_activation as company_api_activation
 from ledger import api as ledger_api
+from payments import api as payments_api
 
 router = DefaultRouter()
 router.register("companies", company_api.CompanyViewSet, basename="company")
@@ -15,6 +16,10 @@ router.register("customers", ledger_api.CustomerViewSet, basename="customer")
 router.register("open-items", ledger_api.OpenItemViewSet, basename="open-item")
 router.register("vouchers", ledger_api.VoucherViewSet, basename="voucher")
 router.register("reconciliations", ledger_api.ReconciliationViewSet, basename="reconciliation")
+router.register("payments", payments_api.PaymentViewSet, basename="payment")
+router.register("payment-lines", payments_api.PaymentLineViewSet, basename="payment-line")
+router.register("payment-line-flags", payments_api.PaymentLineFlagViewSet, basename="payment-line-flag")
+router.register("payment-upload-runs", payments_api.UploadRunViewSet, basename="payment-upload-run")
 
 urlpatterns = [
     path("token/", authtoken_views.obtain_auth_token, name="api-token"),
@@ -23,5 +28,6 @@ urlpatterns = [
         company_api_activation.CompanyActivateAutoPayView.as_view(),
         name="api-company-activate-autopay",
     ),
+    path("payment-proposals/", payments_api.PaymentProposalView.as_view(), name="api-payment-proposals"),
     *router.urls,
 ]

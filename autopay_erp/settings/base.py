@@ -126,6 +126,8 @@ FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS")
 # Where the ERP reaches AutoPay. By default the simulator served by this same project.
 AUTOPAY_BASE_URL = os.environ.get("AUTOPAY_BASE_URL", "http://127.0.0.1:8000/autopay")
 AUTOPAY_TIMEOUT_SECONDS = float(os.environ.get("AUTOPAY_TIMEOUT_SECONDS", "10"))
+# A selection of more payments than this uploads in a Celery task, with progress on the page.
+PAYMENTS_UPLOAD_IN_BACKGROUND_OVER = int(os.environ.get("PAYMENTS_UPLOAD_IN_BACKGROUND_OVER", "20"))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

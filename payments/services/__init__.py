@@ -1,0 +1,1 @@
+"""Writes to payments, by capability: proposal, editing, the duplicate-payment guard and upload."""
