@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from company import admin as company_admin
 from ledger import models, rules, services
@@ -54,6 +55,8 @@ class OpenItemAdminForm(forms.ModelForm):
             "amount",
             "invoice_date",
             "due_date",
+            "payment_blocked",
+            "payment_block_reason",
         ]
 
     def clean(self) -> dict[str, Any]:
@@ -70,6 +73,8 @@ class OpenItemAdminForm(forms.ModelForm):
             )
             if problem:
                 raise forms.ValidationError(problem)
+        if cleaned.get("payment_blocked") and not (cleaned.get("payment_block_reason") or "").strip():
+            raise forms.ValidationError({"payment_block_reason": _("A payment block needs a reason.")})
         return cleaned
 
 
@@ -86,9 +91,10 @@ class OpenItemAdmin(company_admin.CompanyScopedAdminMixin, admin.ModelAdmin):
         "remaining_amount",
         "status",
         "due_date",
+        "payment_blocked",
         "company",
     ]
-    list_filter = ["kind", "status", "currency", "due_date", COMPANY_FILTER]
+    list_filter = ["kind", "status", "payment_blocked", "currency", "due_date", COMPANY_FILTER]
     search_fields = ["invoice_no", "kid", "customer__name", "supplier__name"]
     list_select_related = ["company", "customer", "supplier"]
     readonly_fields = ["remaining_amount", "status", "created_at"]
@@ -103,8 +109,19 @@ class OpenItemAdmin(company_admin.CompanyScopedAdminMixin, admin.ModelAdmin):
     def save_model(
         self, request: HttpRequest, obj: models.OpenItem, form: forms.ModelForm, change: bool
     ) -> None:
+        blocked, reason = obj.payment_blocked, obj.payment_block_reason
         if change:
+            # The payment block goes through its service; the rest of the row as the admin saves it.
+            obj.payment_blocked, obj.payment_block_reason = models.OpenItem.objects.values_list(
+                "payment_blocked", "payment_block_reason"
+            ).get(pk=obj.pk)
             super().save_model(request, obj, form, change)
+            if "payment_blocked" in form.changed_data or "payment_block_reason" in form.changed_data:
+                item = services.open_item_payment_block_set(open_item=obj, blocked=blocked, reason=reason)
+                obj.payment_blocked, obj.payment_block_reason = (
+                    item.payment_blocked,
+                    item.payment_block_reason,
+                )
             return
         created = services.open_item_create(
             company=obj.company,
@@ -118,6 +135,8 @@ class OpenItemAdmin(company_admin.CompanyScopedAdminMixin, admin.ModelAdmin):
             invoice_date=obj.invoice_date,
             due_date=obj.due_date,
         )
+        if blocked:
+            created = services.open_item_payment_block_set(open_item=created, blocked=True, reason=reason)
         # The admin goes on with `obj` (its messages, log entry and redirect name it).
         obj.pk = created.pk
         obj.remaining_amount, obj.status, obj.created_at = (

@@ -260,6 +260,11 @@ def payments_upload(
     given = clients or {}
     try:
         for payment in payments:
+            try:
+                _refusal_check(payment)
+            except errors.PaymentError as exc:
+                refused.append(Refusal(payment.pk, payment.number, exc.message, exc.code))
+                continue
             client = given.get(payment.company_id) or opened.get(payment.company_id)
             if client is None:
                 try:

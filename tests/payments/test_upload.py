@@ -116,9 +116,12 @@ def test_upload_timing_out_after_autopay_stored_it_is_retried_into_one_payment_a
 
 
 def test_retry_sends_the_very_same_document(payment, accountant):
-    with autopay.autopay_client_for(
-        company=payment.company, max_retries=0, transport=ForwardThenTimeOut()
-    ) as client, pytest.raises(errors.UploadFailed):
+    with (
+        autopay.autopay_client_for(
+            company=payment.company, max_retries=0, transport=ForwardThenTimeOut()
+        ) as client,
+        pytest.raises(errors.UploadFailed),
+    ):
         upload.payment_upload(payment=payment, actor=accountant, now=NOW, client=client)
     first = models.Payment.objects.get(pk=payment.pk).document_sha256
     upload.payment_upload(payment=payment, actor=accountant, now=NOW + datetime.timedelta(hours=1))
