@@ -1,5 +1,5 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from autopay_erp import views
 from company import views_activation as company_views_activation
@@ -12,6 +12,12 @@ urlpatterns = [
     path("company/switch/", views.company_switch, name="company-switch"),
     path("open-items/", ledger_views.open_item_list, name="open-items"),
     path("vouchers/", ledger_views.voucher_list, name="vouchers"),
+    path(
+        "open-items/<int:item_id>/payment-block/",
+        ledger_views.open_item_payment_block,
+        name="open-item-payment-block",
+    ),
+    path("payments/", include("payments.urls")),
     path(
         "companies/<int:company_id>/autopay/",
         company_views_activation.company_activate_autopay,

@@ -10,6 +10,7 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
 
 from company import admin as company_admin
 from ledger import models, rules, services
@@ -26,7 +27,7 @@ class AccountAdmin(company_admin.CompanyScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(models.Supplier)
-class SupplierAdmin(company_admin.CompanyScopedAdminMixin, admin.ModelAdmin):
+class SupplierAdmin(company_admin.CompanyScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ["number", "name", "org_no", "bank_account", "company"]
     list_filter = [COMPANY_FILTER]
     search_fields = ["number", "name", "org_no", "bank_account"]
