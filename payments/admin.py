@@ -24,7 +24,7 @@ class ReadOnlyInline(admin.TabularInline):
 
 class LineInline(ReadOnlyInline):
     model = models.PaymentLine
-    fields = [
+    fields = readonly_fields = (
         "end_to_end_id",
         "supplier",
         "open_item",
@@ -34,14 +34,12 @@ class LineInline(ReadOnlyInline):
         "kid",
         "message",
         "reason",
-    ]
-    readonly_fields = fields
+    )
 
 
 class EventInline(ReadOnlyInline):
     model = models.PaymentEvent
-    fields = ["at", "kind", "actor", "line", "details"]
-    readonly_fields = fields
+    fields = readonly_fields = ("at", "kind", "actor", "line", "details")
 
 
 @admin.register(models.Payment)
