@@ -21,7 +21,11 @@ def payments(activated, bank_partner):
     for day in range(3):
         factories.PayableItemFactory(company=activated, due_date=datetime.date(2026, 12, 1 + day))
     return proposal.payment_proposal_create(
-        company=activated, bank_partner=bank_partner, due_date_to=datetime.date(2026, 12, 31), actor=None, now=NOW
+        company=activated,
+        bank_partner=bank_partner,
+        due_date_to=datetime.date(2026, 12, 31),
+        actor=None,
+        now=NOW,
     ).payments
 
 
@@ -37,7 +41,9 @@ def test_large_selection_uploads_in_a_worker_with_progress(payments, accountant,
             if run["status"] == "done":
                 break
             time.sleep(0.2)
-    statuses = set(models.Payment.objects.filter(pk__in=[p.pk for p in payments]).values_list("status", flat=True))
+    statuses = set(
+        models.Payment.objects.filter(pk__in=[p.pk for p in payments]).values_list("status", flat=True)
+    )
     assert (answer.status_code, run["done"], sorted(run["uploaded"]), statuses) == (
         202,
         3,
