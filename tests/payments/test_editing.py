@@ -1,4 +1,4 @@
-"""Edits of a proposal: remove a line, reduce an amount, change the date, delete; never after upload starts."""
+"""Edits of a proposal: remove a line, reduce, change the date, delete; never after upload starts."""
 
 import datetime
 from decimal import Decimal

@@ -1,4 +1,4 @@
-"""A large selection uploads in a Celery task, consumed by a real worker through Redis, against the simulator."""
+"""A large selection uploads in a Celery task: a real worker through Redis, against the simulator."""
 
 import datetime
 import time

@@ -100,9 +100,9 @@ def test_upload_timing_out_after_autopay_stored_it_is_retried_into_one_payment_a
     payment, accountant
 ):
     transport = ForwardThenTimeOut()
-    with autopay.autopay_client_for(company=payment.company, max_retries=0, transport=transport) as client:
-        with pytest.raises(errors.UploadFailed) as raised:
-            upload.payment_upload(payment=payment, actor=accountant, now=NOW, client=client)
+    client = autopay.autopay_client_for(company=payment.company, max_retries=0, transport=transport)
+    with client, pytest.raises(errors.UploadFailed) as raised:
+        upload.payment_upload(payment=payment, actor=accountant, now=NOW, client=client)
     assert raised.value.retryable
     retried = upload.payment_upload(
         payment=payment, actor=accountant, now=NOW + datetime.timedelta(minutes=1)

@@ -1,4 +1,4 @@
-"""The payment pages: proposal with preview, list with totals, detail with actions, tenancy, Norwegian format."""
+"""The payment pages: proposal with preview, list, detail with actions, tenancy, Norwegian format."""
 
 import datetime
 from decimal import Decimal
