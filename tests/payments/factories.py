@@ -1,5 +1,6 @@
 import datetime
 from decimal import Decimal
+from typing import Any
 
 import factory
 
@@ -21,6 +22,17 @@ def supplier_account(n: int) -> str:
         if check is not None:
             return base + check
     raise AssertionError("no valid account no")
+
+
+def bank_account_change(
+    supplier: Any, *, at: datetime.datetime, by: Any = None, number: int = 99_999
+) -> None:
+    """Change the supplier's bank account as of `at` (its history dated so; created a year before)."""
+    supplier.history.filter(history_type="+").update(history_date=at - datetime.timedelta(days=365))
+    supplier.bank_account = supplier_account(number)
+    supplier._history_date = at
+    supplier._history_user = by
+    supplier.save()
 
 
 class PayableSupplierFactory(SupplierFactory):

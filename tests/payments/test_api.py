@@ -55,8 +55,8 @@ def api(accountant):
 
 @pytest.fixture
 def payment(company, bank_partner):
-    factories.PayableItemFactory(company=company, amount=Decimal("1000.00"))
-    factories.PayableItemFactory(company=company, amount=Decimal("250.00"))
+    factories.PayableItemFactory.create(company=company, amount=Decimal("1000.00"))
+    factories.PayableItemFactory.create(company=company, amount=Decimal("250.00"))
     return proposal.payment_proposal_create(
         company=company,
         bank_partner=bank_partner,
@@ -76,8 +76,8 @@ def _frozen_today(time_machine):
 
 
 def test_proposal_answers_the_payments_made_and_the_items_left_out(api, company, bank_partner):
-    factories.PayableItemFactory(company=company)
-    note = factories.CreditNoteFactory(company=company)
+    factories.PayableItemFactory.create(company=company)
+    note = factories.CreditNoteFactory.create(company=company)
     answer = api.post("/api/payment-proposals/", proposal_body(company, bank_partner), format="json")
     body = answer.json()
     assert (answer.status_code, len(body["payments"]), body["left_out"]) == (
@@ -88,7 +88,7 @@ def test_proposal_answers_the_payments_made_and_the_items_left_out(api, company,
 
 
 def test_proposal_preview_makes_nothing(api, company, bank_partner):
-    factories.PayableItemFactory(company=company, amount=Decimal("99.90"))
+    factories.PayableItemFactory.create(company=company, amount=Decimal("99.90"))
     answer = api.post(
         "/api/payment-proposals/", proposal_body(company, bank_partner, preview=True), format="json"
     )
@@ -100,13 +100,13 @@ def test_proposal_preview_makes_nothing(api, company, bank_partner):
 
 
 def test_proposal_for_another_company_is_refused(api, bank_partner):
-    other = company_factories.BankPartnerFactory()
+    other = company_factories.BankPartnerFactory.create()
     answer = api.post("/api/payment-proposals/", proposal_body(other.company, other), format="json")
     assert set(answer.json()) == {"company", "bank_partner"}
 
 
 def test_proposal_with_a_date_in_the_past_is_a_clear_400(api, company, bank_partner):
-    factories.PayableItemFactory(company=company)
+    factories.PayableItemFactory.create(company=company)
     answer = api.post(
         "/api/payment-proposals/",
         proposal_body(company, bank_partner, payment_date="2026-01-01"),
@@ -149,17 +149,17 @@ def test_payments_filter_by_payment_date(api, payment):
 
 
 def test_payments_company_filter_offers_only_the_users_companies(api, payment):
-    other = company_factories.CompanyFactory()
+    other = company_factories.CompanyFactory.create()
     assert api.get(f"/api/payments/?company={other.pk}").status_code == 400
 
 
 def test_another_companys_payment_is_a_404(payment):
-    stranger = company_factories.MembershipFactory().user
+    stranger = company_factories.MembershipFactory.create().user
     assert api_for(stranger).get(f"/api/payments/{payment.pk}/").status_code == 404
 
 
 def test_another_companys_payment_cannot_be_uploaded(payment):
-    stranger = company_factories.MembershipFactory().user
+    stranger = company_factories.MembershipFactory.create().user
     assert api_for(stranger).post(f"/api/payments/{payment.pk}/upload/").status_code == 404
 
 
@@ -217,12 +217,8 @@ def test_lines_filter_by_payment(api, payment):
 
 
 def flagged_line(company, bank_partner):
-    item = factories.PayableItemFactory(company=company, due_date=datetime.date(2026, 12, 20))
-    supplier = item.supplier
-    supplier.history.update(history_date=NOW - datetime.timedelta(days=365))
-    supplier.bank_account = factories.supplier_account(88_888)
-    supplier._history_date = NOW
-    supplier.save()
+    item = factories.PayableItemFactory.create(company=company, due_date=datetime.date(2026, 12, 20))
+    factories.bank_account_change(item.supplier, at=NOW, number=88_888)
     return (
         proposal.payment_proposal_create(
             company=company,
@@ -276,7 +272,7 @@ def test_upload_selection_without_ids_is_a_400(api):
 
 
 def test_open_item_payment_block_through_the_api(api, company):
-    item = factories.PayableItemFactory(company=company)
+    item = factories.PayableItemFactory.create(company=company)
     answer = api.post(
         f"/api/open-items/{item.pk}/payment-block/",
         {"payment_blocked": True, "payment_block_reason": "Disputed"},
@@ -286,7 +282,7 @@ def test_open_item_payment_block_through_the_api(api, company):
 
 
 def test_open_item_payment_block_without_a_reason_is_a_400(api, company):
-    item = factories.PayableItemFactory(company=company)
+    item = factories.PayableItemFactory.create(company=company)
     answer = api.post(f"/api/open-items/{item.pk}/payment-block/", {"payment_blocked": True}, format="json")
     assert answer.status_code == 400
 

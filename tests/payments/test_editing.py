@@ -15,8 +15,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def payment(company, bank_partner):
-    factories.PayableItemFactory(company=company, amount=Decimal("1000.00"))
-    factories.PayableItemFactory(company=company, amount=Decimal("500.00"))
+    factories.PayableItemFactory.create(company=company, amount=Decimal("1000.00"))
+    factories.PayableItemFactory.create(company=company, amount=Decimal("500.00"))
     return proposal.payment_proposal_create(
         company=company,
         bank_partner=bank_partner,

@@ -30,21 +30,14 @@ def kinds(payment):
     return list(models.PaymentLineFlag.objects.filter(line__payment=payment).values_list("kind", flat=True))
 
 
-def account_change(supplier, *, at):
-    supplier.history.filter(history_type="+").update(history_date=NOW - datetime.timedelta(days=365))
-    supplier.bank_account = factories.supplier_account(99_999)
-    supplier._history_date = at
-    supplier.save()
-
-
 def test_same_supplier_amount_and_kid_as_a_recent_line_is_flagged_duplicate(company, bank_partner):
-    earlier = factories.PaymentLineFactory(
+    earlier = factories.PaymentLineFactory.create(
         payment__company=company,
         open_item__kid="0044555258",
         open_item__due_date=LATER,
         status=models.LineStatus.TRANSFERRED,
     )
-    factories.PayableItemFactory(
+    factories.PayableItemFactory.create(
         company=company, supplier=earlier.supplier, kid="0044555258", amount=earlier.amount
     )
     assert kinds(propose(company, bank_partner).payments[0]) == [models.FlagKind.DUPLICATE]
@@ -53,11 +46,11 @@ def test_same_supplier_amount_and_kid_as_a_recent_line_is_flagged_duplicate(comp
 def test_same_supplier_amount_and_invoice_number_is_flagged_duplicate(company, bank_partner):
     # The earlier line paid another supplier's item numbered 77; it is moved onto this supplier, as when two
     # supplier cards of one creditor are merged.
-    earlier = factories.PaymentLineFactory(
+    earlier = factories.PaymentLineFactory.create(
         payment__company=company, open_item__kid="", open_item__invoice_no="77", open_item__due_date=LATER
     )
-    supplier = factories.PayableSupplierFactory(company=company)
-    factories.PayableItemFactory(
+    supplier = factories.PayableSupplierFactory.create(company=company)
+    factories.PayableItemFactory.create(
         company=company, supplier=supplier, kid="", invoice_no="77", amount=earlier.amount
     )
     models.PaymentLine.objects.filter(pk=earlier.pk).update(supplier=supplier)
@@ -65,49 +58,48 @@ def test_same_supplier_amount_and_invoice_number_is_flagged_duplicate(company, b
 
 
 def test_line_like_one_rejected_is_not_flagged(company, bank_partner):
-    earlier = factories.PaymentLineFactory(
+    earlier = factories.PaymentLineFactory.create(
         payment__company=company,
         open_item__kid="0044555258",
         open_item__due_date=LATER,
         status=models.LineStatus.REJECTED,
     )
-    factories.PayableItemFactory(
+    factories.PayableItemFactory.create(
         company=company, supplier=earlier.supplier, kid="0044555258", amount=earlier.amount
     )
     assert kinds(propose(company, bank_partner).payments[0]) == []
 
 
 def test_line_like_one_older_than_90_days_is_not_flagged(company, bank_partner):
-    earlier = factories.PaymentLineFactory(
+    earlier = factories.PaymentLineFactory.create(
         payment__company=company,
         payment__created_at=NOW - datetime.timedelta(days=91),
         open_item__kid="0044555258",
         open_item__due_date=LATER,
         status=models.LineStatus.TRANSFERRED,
     )
-    factories.PayableItemFactory(
+    factories.PayableItemFactory.create(
         company=company, supplier=earlier.supplier, kid="0044555258", amount=earlier.amount
     )
     assert kinds(propose(company, bank_partner).payments[0]) == []
 
 
 def test_supplier_whose_account_changed_in_the_last_14_days_is_flagged(company, bank_partner):
-    item = factories.PayableItemFactory(company=company)
-    account_change(item.supplier, at=NOW - datetime.timedelta(days=3))
+    item = factories.PayableItemFactory.create(company=company)
+    factories.bank_account_change(item.supplier, at=NOW - datetime.timedelta(days=3))
     assert kinds(propose(company, bank_partner).payments[0]) == [models.FlagKind.BANK_ACCOUNT_CHANGED]
 
 
 def test_supplier_whose_account_changed_long_ago_is_not_flagged(company, bank_partner):
-    item = factories.PayableItemFactory(company=company)
-    account_change(item.supplier, at=NOW - datetime.timedelta(days=20))
+    item = factories.PayableItemFactory.create(company=company)
+    factories.bank_account_change(item.supplier, at=NOW - datetime.timedelta(days=20))
     assert kinds(propose(company, bank_partner).payments[0]) == []
 
 
 def test_bank_account_history_keeps_who_when_old_and_new(company, accountant):
-    supplier = factories.PayableSupplierFactory(company=company)
+    supplier = factories.PayableSupplierFactory.create(company=company)
     old = supplier.bank_account
-    supplier._history_user = accountant
-    account_change(supplier, at=NOW)
+    factories.bank_account_change(supplier, at=NOW, by=accountant)
     change = ledger_selectors.supplier_bank_account_changes(company=company).get()
     assert (change.history_user, change.history_date, change.previous_bank_account, change.bank_account) == (
         accountant,
@@ -118,7 +110,7 @@ def test_bank_account_history_keeps_who_when_old_and_new(company, accountant):
 
 
 def test_renaming_a_supplier_is_no_bank_account_change(company):
-    supplier = factories.PayableSupplierFactory(company=company)
+    supplier = factories.PayableSupplierFactory.create(company=company)
     supplier.name = "Renamed AS"
     supplier.save()
     assert not ledger_selectors.suppliers_bank_account_changed_since(company=company, since=NOW).exists()
@@ -126,8 +118,8 @@ def test_renaming_a_supplier_is_no_bank_account_change(company):
 
 @pytest.fixture
 def flagged(company, bank_partner):
-    item = factories.PayableItemFactory(company=company)
-    account_change(item.supplier, at=NOW - datetime.timedelta(days=1))
+    item = factories.PayableItemFactory.create(company=company)
+    factories.bank_account_change(item.supplier, at=NOW - datetime.timedelta(days=1))
     return propose(company, bank_partner).payments[0]
 
 

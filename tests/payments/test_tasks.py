@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.broker, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def payments(activated, bank_partner):
     for day in range(3):
-        factories.PayableItemFactory(company=activated, due_date=datetime.date(2026, 12, 1 + day))
+        factories.PayableItemFactory.create(company=activated, due_date=datetime.date(2026, 12, 1 + day))
     return proposal.payment_proposal_create(
         company=activated,
         bank_partner=bank_partner,

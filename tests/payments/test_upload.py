@@ -18,8 +18,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def payment(activated, bank_partner):
-    factories.PayableItemFactory(company=activated, kid="0044555258")
-    factories.PayableItemFactory(company=activated, kid="")
+    factories.PayableItemFactory.create(company=activated, kid="0044555258")
+    factories.PayableItemFactory.create(company=activated, kid="")
     return proposal.payment_proposal_create(
         company=activated,
         bank_partner=bank_partner,
@@ -129,7 +129,7 @@ def test_retry_sends_the_very_same_document(payment, accountant):
 
 
 def test_selection_answers_numbers_uploaded_and_those_refused(payment, accountant, activated, bank_partner):
-    factories.PayableItemFactory(company=activated, due_date=datetime.date(2026, 12, 15))
+    factories.PayableItemFactory.create(company=activated, due_date=datetime.date(2026, 12, 15))
     second = proposal.payment_proposal_create(
         company=activated,
         bank_partner=bank_partner,
@@ -146,7 +146,7 @@ def test_selection_answers_numbers_uploaded_and_those_refused(payment, accountan
 
 
 def test_company_without_autopay_is_refused(company, bank_partner, accountant, autopay_url):
-    factories.PayableItemFactory(company=company)
+    factories.PayableItemFactory.create(company=company)
     payment = proposal.payment_proposal_create(
         company=company,
         bank_partner=bank_partner,

@@ -29,8 +29,8 @@ def browser(client, accountant):
 
 @pytest.fixture
 def payment(company, bank_partner):
-    factories.PayableItemFactory(company=company, amount=Decimal("32071.33"), kid="0044555258")
-    factories.PayableItemFactory(company=company, amount=Decimal("100.00"))
+    factories.PayableItemFactory.create(company=company, amount=Decimal("32071.33"), kid="0044555258")
+    factories.PayableItemFactory.create(company=company, amount=Decimal("100.00"))
     return proposal.payment_proposal_create(
         company=company,
         bank_partner=bank_partner,
@@ -50,8 +50,8 @@ def test_page_redirects_an_anonymous_visitor_to_login(client, name):
 
 
 def test_preview_shows_the_items_and_the_left_out_reasons(browser, company, bank_partner):
-    factories.PayableItemFactory(company=company, invoice_no="INV-PAID")
-    factories.CreditNoteFactory(company=company, invoice_no="CN-1")
+    factories.PayableItemFactory.create(company=company, invoice_no="INV-PAID")
+    factories.CreditNoteFactory.create(company=company, invoice_no="CN-1")
     page = browser.post(
         reverse("payment-propose"), proposal_form(bank_partner, preview="1"), HTTP_HX_REQUEST="true"
     )
@@ -60,13 +60,13 @@ def test_preview_shows_the_items_and_the_left_out_reasons(browser, company, bank
 
 
 def test_proposal_form_makes_the_proposal(browser, company, bank_partner):
-    factories.PayableItemFactory(company=company)
+    factories.PayableItemFactory.create(company=company)
     page = browser.post(reverse("payment-propose"), proposal_form(bank_partner, create="1"))
     assert (page.status_code, models.Payment.objects.filter(company=company).count()) == (302, 1)
 
 
 def test_proposal_form_with_a_past_payment_date_shows_the_error(browser, company, bank_partner):
-    factories.PayableItemFactory(company=company)
+    factories.PayableItemFactory.create(company=company)
     page = browser.post(
         reverse("payment-propose"), proposal_form(bank_partner, payment_date="2026-01-01", create="1")
     )
@@ -74,7 +74,7 @@ def test_proposal_form_with_a_past_payment_date_shows_the_error(browser, company
 
 
 def test_proposal_form_offers_only_the_companys_bank_partners(browser, bank_partner):
-    other = company_factories.BankPartnerFactory()
+    other = company_factories.BankPartnerFactory.create()
     page = browser.post(reverse("payment-propose"), proposal_form(other, create="1"))
     assert (page.status_code, models.Payment.objects.count()) == (200, 0)
 
@@ -96,7 +96,7 @@ def test_detail_shows_lines_and_events(browser, payment):
 
 
 def test_detail_of_another_companys_payment_is_a_404(client, payment):
-    client.force_login(company_factories.MembershipFactory().user)
+    client.force_login(company_factories.MembershipFactory.create().user)
     assert client.get(reverse("payment-detail", args=[payment.pk])).status_code == 404
 
 
@@ -128,7 +128,7 @@ def test_upload_of_a_transferred_payment_on_the_page_shows_the_refusal(browser, 
 
 
 def test_blocking_an_item_on_the_open_items_page(browser, company):
-    item = factories.PayableItemFactory(company=company)
+    item = factories.PayableItemFactory.create(company=company)
     browser.post(reverse("open-item-payment-block", args=[item.pk]), {"blocked": "1", "reason": "Disputed"})
     item.refresh_from_db()
     assert (item.payment_blocked, item.payment_block_reason) == (True, "Disputed")
@@ -140,6 +140,6 @@ def test_nav_links_to_payments_and_autopay(browser):
 
 
 def test_admin_lists_payments_read_only(client, payment):
-    client.force_login(company_factories.UserFactory(is_staff=True, is_superuser=True))
+    client.force_login(company_factories.UserFactory.create(is_staff=True, is_superuser=True))
     page = client.get(reverse("admin:payments_payment_change", args=[payment.pk]))
     assert (page.status_code, b'name="_save"' in page.content) == (200, False)
