@@ -180,6 +180,18 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 
+# The poll of AutoPay (docs/outgoing.md): beat fans out one task per activated company, on the "poll" queue.
+AUTOPAY_POLL_INTERVAL_SECONDS = float(os.environ.get("AUTOPAY_POLL_INTERVAL_SECONDS", "60"))
+# How long a poll's hold on a company's cursor lasts without a page applied (a crashed poll's lease expires).
+AUTOPAY_POLL_LEASE_SECONDS = float(os.environ.get("AUTOPAY_POLL_LEASE_SECONDS", "300"))
+CELERY_BEAT_SCHEDULE = {
+    "poll-autopay-all": {
+        "task": "autopay_erp.poll_autopay_all",
+        "schedule": AUTOPAY_POLL_INTERVAL_SECONDS,
+        "options": {"queue": "poll", "expires": AUTOPAY_POLL_INTERVAL_SECONDS},
+    },
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

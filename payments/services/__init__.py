@@ -1,0 +1,1 @@
+"""Services of the payments app, one module per capability (proposal, upload, status, settlement, …)."""
