@@ -41,8 +41,6 @@ Anomalies = list[tuple[uuid.UUID, str]]
 Clock = Callable[[], datetime.datetime]
 Handler = Callable[..., Anomalies]
 
-PAGE_SIZE = 500
-
 
 def _incoming_payments_without_handler(
     *, company: company_models.Company, messages: Sequence[Any], now: datetime.datetime
@@ -120,7 +118,7 @@ def company_poll(
     clock: Clock,
     after: int | None = None,
     max_pages: int | None = None,
-    page_size: int = PAGE_SIZE,
+    page_size: int | None = None,
     client_factory: Callable[..., Any] | None = None,
 ) -> PollResult:
     """Poll the company's feed to its end (or `max_pages`); return what was applied.
@@ -140,8 +138,10 @@ def company_poll(
     try:
         with factory(company=company) as client, concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
 
+            limit = page_size or settings.AUTOPAY_POLL_PAGE_SIZE
+
             def fetch(position: int) -> autopay_messages.TolerantMessagePage:
-                return client.messages_tolerant(after=position, limit=page_size)
+                return client.messages_tolerant(after=position, limit=limit)
 
             pending = pool.submit(fetch, start)
             position = start
@@ -154,17 +154,16 @@ def company_poll(
                     break
                 if not page.messages and not page.malformed:
                     break
-                if page.next_after <= position:
-                    result.error = f"AutoPay's page after {position} ends at {page.next_after}"
-                    break
-                more = max_pages is None or result.pages + 1 < max_pages
+                # A page that does not move past `position` (only messages seen before) is applied, then the
+                # poll ends: asking again would bring the same page.
+                more = page.next_after > position and (max_pages is None or result.pages + 1 < max_pages)
                 if more:
                     pending = pool.submit(fetch, page.next_after)
                 expected = _page_apply(
                     company=company, owner=owner, expected=expected, page=page, result=result, now=clock()
                 )
                 result.last_seq = expected
-                position = page.next_after
+                position = max(position, page.next_after)
                 if not more:
                     break
     except PollLeaseLost as exc:
