@@ -137,7 +137,6 @@ def company_poll(
     factory = client_factory or company_autopay.autopay_client_for
     try:
         with factory(company=company) as client, concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-
             limit = page_size or settings.AUTOPAY_POLL_PAGE_SIZE
 
             def fetch(position: int) -> autopay_messages.TolerantMessagePage:

@@ -3,7 +3,7 @@
 import datetime
 import uuid
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -26,7 +26,7 @@ def companies_to_poll() -> QuerySet[company_models.Company]:
 
 
 def sync_run_create(
-    *, company: company_models.Company, user: AbstractBaseUser | None, now: datetime.datetime
+    *, company: company_models.Company, user: AbstractBaseUser | AnonymousUser | None, now: datetime.datetime
 ) -> models.SyncRun:
     """Record a requested poll under a new task id (queued); the caller enqueues it on commit."""
     with transaction.atomic():

@@ -190,7 +190,7 @@ def sim_bank_day(
 
 
 def sim_line_status_emit(*, org_no: str, end_to_end_id: str, status: str, now: datetime.datetime) -> None:
-    """Have the simulator send a line-status message as it would (used for anomalies: unknown or backwards)."""
+    """Have the simulator send a line-status message (for anomalies: an unknown line, a backwards move)."""
     company = sim_models.SimCompany.objects.get(org_no=org_no)
     payload = {
         "payment_reference": "AP-TEST",
