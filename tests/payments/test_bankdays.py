@@ -32,7 +32,7 @@ def test_a_friday_plus_two_bank_days_is_the_tuesday():
     assert bankdays.bank_days_add(datetime.date(2026, 11, 20), 2) == datetime.date(2026, 11, 24)
 
 
-def test_the_latest_overdue_date_on_a_tuesday_is_the_friday_before():
-    assert bankdays.latest_date_overdue(today=datetime.date(2026, 11, 24), bank_days=2) == datetime.date(
-        2026, 11, 20
-    )
+def test_the_latest_overdue_date_on_a_tuesday_is_the_sunday_before():
+    # Two bank days after Sunday 22 November 2026 are Monday and Tuesday.
+    latest = bankdays.latest_date_overdue(today=datetime.date(2026, 11, 24), bank_days=2)
+    assert latest == datetime.date(2026, 11, 22)
