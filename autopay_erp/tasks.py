@@ -17,7 +17,7 @@ def ping(**kwargs: Any) -> str:
     return "pong"
 
 
-@shared_task(name="autopay_erp.poll_autopay_all", queue="poll", time_limit=60, acks_late=True)
+@shared_task(name="autopay_erp.poll_autopay_all", time_limit=60, acks_late=True)
 def poll_autopay_all(**kwargs: Any) -> int:
     """Enqueue one poll per activated company (what beat runs); return how many were enqueued."""
     ids = list(sync.companies_to_poll().values_list("id", flat=True))
@@ -29,7 +29,6 @@ def poll_autopay_all(**kwargs: Any) -> int:
 @shared_task(
     bind=True,
     name="autopay_erp.poll_autopay",
-    queue="poll",
     acks_late=True,
     soft_time_limit=1_500,
     time_limit=1_800,

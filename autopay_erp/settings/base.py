@@ -185,6 +185,10 @@ AUTOPAY_POLL_INTERVAL_SECONDS = float(os.environ.get("AUTOPAY_POLL_INTERVAL_SECO
 # How long a poll's hold on a company's cursor lasts without a page applied (a crashed poll's lease expires).
 AUTOPAY_POLL_LEASE_SECONDS = float(os.environ.get("AUTOPAY_POLL_LEASE_SECONDS", "300"))
 AUTOPAY_POLL_PAGE_SIZE = int(os.environ.get("AUTOPAY_POLL_PAGE_SIZE", "500"))
+CELERY_TASK_ROUTES = {
+    "autopay_erp.poll_autopay": {"queue": "poll"},
+    "autopay_erp.poll_autopay_all": {"queue": "poll"},
+}
 CELERY_BEAT_SCHEDULE = {
     "poll-autopay-all": {
         "task": "autopay_erp.poll_autopay_all",

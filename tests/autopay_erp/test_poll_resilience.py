@@ -1,5 +1,6 @@
-"""The poll under at-least-once delivery, faults, a killed worker and two workers at once (PostgreSQL, simulator
-over HTTP)."""
+"""The poll under at-least-once delivery, faults, a killed worker and two workers at once.
+
+On PostgreSQL, against the simulator over HTTP."""
 
 import itertools
 import os
@@ -47,10 +48,10 @@ def paid_world(*, count: int, reject_share: float = 0.25) -> outgoing_world.Worl
 
 def ledger_of(world: outgoing_world.World) -> list[tuple[object, ...]]:
     """The ledger's outcome per payment line, in terms that do not depend on the company's ids."""
-    outcome = []
+    outcome: list[tuple[object, ...]] = []
     for line in world.lines():
         journal = sorted(
-            ledger_models.JournalLine.objects.filter(voucher_id=line.voucher_id).values_list(
+            ledger_models.JournalLine.objects.filter(voucher_id=line.voucher_id or 0).values_list(
                 "account__number", "amount", "supplier__number"
             )
         )
@@ -70,7 +71,7 @@ def sim_last_seq(world: outgoing_world.World) -> int:
 
 
 def poll_until_caught_up(world: outgoing_world.World, transport_for, attempts: int = 60) -> int:
-    """Poll as beat would, again after each failure, until the cursor is at the feed's end; return the polls."""
+    """Poll as beat would, again after each failure, until the cursor is at the end; return the polls."""
     for attempt in range(1, attempts + 1):
 
         def factory(*, company):
@@ -212,7 +213,7 @@ def test_a_worker_killed_in_the_middle_of_a_poll_and_started_again_posts_each_se
     assert 0 < killed_at < total, (killed_at, total)  # it was killed in the middle
     time.sleep(2.5)  # the killed poll's lease expires
     again = _poll_process(world)
-    out, err = again.communicate(timeout=180)
+    _out, err = again.communicate(timeout=180)
     assert again.returncode == 0, err
     assert posted_exactly_once(world)
     assert list(ledger_selectors.vouchers_unbalanced(company=world.company)) == []

@@ -145,7 +145,9 @@ def test_create_batch_refuses_a_line_not_settled_and_posts_nothing(autopay_url, 
 
 
 def api_client_for(company):
-    user = company_factories.MembershipFactory(company=company, role=company_models.Role.ACCOUNTANT).user
+    user = company_factories.MembershipFactory.create(
+        company=company, role=company_models.Role.ACCOUNTANT
+    ).user
     client = APIClient()
     client.force_authenticate(user)
     return client
