@@ -10,7 +10,7 @@ export CELERY_BROKER_URL_TEST ?= redis://127.0.0.1:6379/15
 # The benchmark's own database (created and migrated by `make bench`), apart from the test databases.
 DATABASE_URL_BENCH ?= postgres://postgres@127.0.0.1:5432/bench_ledger
 
-.PHONY: install run test lint format bench services browser clean
+.PHONY: install run test lint format bench services browser clean messages
 
 install: $(STAMP)
 
@@ -53,6 +53,14 @@ bench: install services
 	  $(BIN)/python manage.py bench ledger --size 10000 --json var/bench-ledger-10000.json
 	DATABASE_URL=$(DATABASE_URL_BENCH) DJANGO_SETTINGS_MODULE=autopay_erp.settings.local \
 	  $(BIN)/python manage.py bench ledger --size 100000 --json var/bench-ledger-100000.json
+
+# Collect the translatable strings into the nearest catalogue (an app's own locale/ folder, else the project's
+# locale/ for templates/) and compile every catalogue.
+messages: install
+	$(BIN)/python manage.py makemessages -l nb --no-obsolete -v 0 --ignore=.venv --ignore=var --ignore=tests
+	@for po in locale/nb/LC_MESSAGES/django.po */locale/nb/LC_MESSAGES/django.po; do \
+	  if [ -f "$$po" ]; then msgfmt --check-format -o "$${po%.po}.mo" "$$po"; fi; \
+	done
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

@@ -2,10 +2,12 @@ from django.urls import path
 from rest_framework.authtoken import views as authtoken_views
 from rest_framework.routers import DefaultRouter
 
+from autopay_erp import api_sync
 from company import api as company_api
 from company import api_activation as company_api_activation
 from ledger import api as ledger_api
 from payments import api as payments_api
+from payments import api_settlement as payments_api_settlement
 
 router = DefaultRouter()
 router.register("companies", company_api.CompanyViewSet, basename="company")
@@ -29,5 +31,22 @@ urlpatterns = [
         name="api-company-activate-autopay",
     ),
     path("payment-proposals/", payments_api.PaymentProposalView.as_view(), name="api-payment-proposals"),
+    path("sync/", api_sync.SyncRequestView.as_view(), name="api-sync"),
+    path("sync/<str:task_id>/", api_sync.SyncStateView.as_view(), name="api-sync-state"),
+    path(
+        "payment-lines/create-batch/",
+        payments_api_settlement.PaymentLinesCreateBatchView.as_view(),
+        name="api-payment-lines-create-batch",
+    ),
+    path(
+        "payment-lines/awaiting-batch/",
+        payments_api_settlement.PaymentLinesAwaitingBatchView.as_view(),
+        name="api-payment-lines-awaiting-batch",
+    ),
+    path(
+        "payment-lines/settlement-missing/",
+        payments_api_settlement.PaymentLinesSettlementMissingView.as_view(),
+        name="api-payment-lines-settlement-missing",
+    ),
     *router.urls,
 ]

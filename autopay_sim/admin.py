@@ -80,3 +80,4 @@ class PaymentEventAdmin(ReadOnlyAdmin):
 
 
 admin.site.register(models.ClosedAccount)
+admin.site.register(models.StoppedAccount)

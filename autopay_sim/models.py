@@ -317,3 +317,16 @@ class ClosedAccount(models.Model):
 
     def __str__(self) -> str:
         return self.account
+
+
+class StoppedAccount(models.Model):
+    """An account the bank stops payments to (a fraud or sanctions list): a payment to it is cancelled."""
+
+    account = models.CharField(max_length=34, unique=True)
+    reason = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        ordering = ["account"]
+
+    def __str__(self) -> str:
+        return self.account

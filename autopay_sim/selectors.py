@@ -1,8 +1,11 @@
 """Reads of the simulated AutoPay. Each returns a QuerySet (or one row, or None)."""
 
+from typing import Any
+
 from cryptography.fernet import InvalidToken
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, QuerySet, Sum, TextField
+from django.db.models.functions import Cast
 
 from autopay_sim import crypto, models
 
@@ -34,6 +37,21 @@ def messages_after(*, company: models.SimCompany, after: int, limit: int) -> Que
     return models.Message.objects.filter(company=company, seq__gt=after).order_by("seq")[:limit]
 
 
+def message_rows_after(
+    *, company_id: int, after: int, limit: int
+) -> QuerySet[models.Message, tuple[Any, ...]]:
+    """Return the feed's rows after `after` as (uid, seq, type, created_at, payload as JSON text) tuples.
+
+    No model instances and no JSON decoding: the payload's text is spliced into the response as it is.
+    """
+    return (
+        models.Message.objects.filter(company_id=company_id, seq__gt=after)
+        .order_by("seq")
+        .annotate(payload_text=Cast("payload", TextField()))
+        .values_list("uid", "seq", "type", "created_at", "payload_text")[:limit]
+    )
+
+
 def payment_of_company(*, company: models.SimCompany, reference: str) -> models.Payment:
     """:raises Payment.DoesNotExist: no payment with this reference for this company."""
     return models.Payment.objects.get(company=company, reference=reference)
@@ -61,3 +79,14 @@ def user_is_administrator(*, user: AbstractBaseUser | AnonymousUser) -> bool:
     return models.SimMembership.objects.filter(
         user_id=int(user.pk or 0), role=models.SimRole.ADMINISTRATOR
     ).exists()
+
+
+def payments_awaiting_approval_by(
+    *, company: models.SimCompany, user: AbstractBaseUser
+) -> QuerySet[models.Payment]:
+    """Return the company's payments awaiting approval that this user has not signed yet, in id order."""
+    return (
+        models.Payment.objects.filter(company=company, status__in=models.AWAITING_APPROVAL)
+        .exclude(approvals__user_id=user.pk)
+        .order_by("pk")
+    )

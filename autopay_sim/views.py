@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
@@ -227,7 +228,16 @@ def bank_run_day(request: HttpRequest) -> HttpResponse:
     result = services.bank_day_run(day=day, now=timezone.now())
     messages.success(
         request,
-        f"Bank day {day}: {result.payments} payments, {result.paid} lines paid, {result.rejected} rejected.",
+        _(
+            "Bank day {day}: {payments} payments, {paid} lines paid, {rejected} rejected, "
+            "{cancelled} cancelled in bank."
+        ).format(
+            day=day,
+            payments=result.payments,
+            paid=result.paid,
+            rejected=result.rejected,
+            cancelled=result.cancelled,
+        ),
     )
     return redirect("autopay_sim:home")
 

@@ -57,6 +57,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -101,7 +102,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en"
+# Norwegian Bokmål first, English available: the browser's Accept-Language or the language switcher chooses.
+LANGUAGE_CODE = "nb"
+LANGUAGES = [("nb", "Norsk bokmål"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["autopay_erp.formats"]
+# Not USE_THOUSAND_SEPARATOR: it would group every integer (ids in URLs and forms, voucher numbers). Amounts are
+# grouped where shown, with `floatformat:"2g"`.
 TIME_ZONE = "Europe/Oslo"
 USE_I18N = True
 USE_TZ = True
@@ -181,6 +188,23 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
+
+# The poll of AutoPay (docs/outgoing.md): beat fans out one task per activated company, on the "poll" queue.
+AUTOPAY_POLL_INTERVAL_SECONDS = float(os.environ.get("AUTOPAY_POLL_INTERVAL_SECONDS", "60"))
+# How long a poll's hold on a company's cursor lasts without a page applied (a crashed poll's lease expires).
+AUTOPAY_POLL_LEASE_SECONDS = float(os.environ.get("AUTOPAY_POLL_LEASE_SECONDS", "300"))
+AUTOPAY_POLL_PAGE_SIZE = int(os.environ.get("AUTOPAY_POLL_PAGE_SIZE", "500"))
+CELERY_TASK_ROUTES = {
+    "autopay_erp.poll_autopay": {"queue": "poll"},
+    "autopay_erp.poll_autopay_all": {"queue": "poll"},
+}
+CELERY_BEAT_SCHEDULE = {
+    "poll-autopay-all": {
+        "task": "autopay_erp.poll_autopay_all",
+        "schedule": AUTOPAY_POLL_INTERVAL_SECONDS,
+        "options": {"queue": "poll", "expires": AUTOPAY_POLL_INTERVAL_SECONDS},
+    },
+}
 
 LOGGING = {
     "version": 1,

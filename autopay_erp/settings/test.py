@@ -33,3 +33,6 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# The product's default language is Norwegian Bokmål (base settings); the suite's tests read English unless a
+# test asks for Norwegian (tests/autopay_erp/test_i18n.py), so that a text check names the string it means.
+LANGUAGE_CODE = "en"

@@ -1,1 +1,2 @@
-"""Writes to payments, by capability: proposal, editing, the duplicate-payment guard and upload."""
+"""Services of the payments app, one module per capability: proposal, editing, the duplicate-payment guard,
+upload, status (AutoPay's messages) and settlement."""

@@ -386,8 +386,36 @@ def test_messages_are_only_the_companys_own(signed, client_for, sim_company, agr
 
 
 def test_limit_out_of_range_is_refused(signed):
-    response = signed.get("/messages?limit=501")
+    response = signed.get("/messages?limit=5001")
     assert response.status_code == 400
+
+
+def _incoming(company, agreement, count: int) -> None:
+    services.incoming_payments_generate(
+        company_id=company.pk,
+        spec=services.IncomingSpec(kid_amounts=[], unknown_kids=count),
+        day=datetime.date(2026, 11, 23),
+        now=timezone.now(),
+        seed=1,
+    )
+
+
+def test_a_page_may_hold_more_than_500_messages(signed, sim_company, agreement):
+    _incoming(sim_company, agreement, 501)
+    page = signed.get("/messages?after=0&limit=5000").json()
+    assert (len(page["messages"]), page["next_after"]) == (501, 501)
+
+
+def test_the_default_page_holds_100_messages(signed, sim_company, agreement):
+    _incoming(sim_company, agreement, 101)
+    assert len(signed.get("/messages").json()["messages"]) == 100
+
+
+def test_a_payload_with_non_ascii_text_arrives_intact(signed, sim_company, agreement):
+    _three_line_payment_cancelled(signed, sim_company, agreement)
+    models.Message.objects.filter(company=sim_company).update(payload={"reason": 'Kansellert ø "å"'})
+    message = signed.get("/messages?after=0&limit=1").json()["messages"][0]
+    assert message["payload"] == {"reason": 'Kansellert ø "å"'}
 
 
 def test_wrong_method_gets_a_signed_405(signed):

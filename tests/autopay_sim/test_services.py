@@ -6,7 +6,7 @@ import io
 from decimal import Decimal
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 from django_otp.oath import TOTP
@@ -333,7 +333,9 @@ def test_bank_day_command_reports_paid_and_rejected_lines():
     _approved(_payment(creditor_account=closed.account))
     out = io.StringIO()
     call_command("autopay_sim_bank", "--run-day", "--date", "2026-11-23", "--seed", "3", stdout=out)
-    assert out.getvalue().strip() == "bank day 2026-11-23: 2 payments, 2 lines paid, 1 rejected"
+    assert out.getvalue().strip() == (
+        "bank day 2026-11-23: 2 payments, 2 lines paid, 1 rejected, 0 cancelled in bank"
+    )
 
 
 def test_bank_day_refuses_a_reject_share_above_one():
@@ -461,3 +463,87 @@ def test_a_nonce_is_forgotten_once_the_retention_has_passed():
 
 def test_the_retention_is_twice_the_signing_window():
     assert datetime.timedelta(seconds=2 * signing.MAX_SKEW_SECONDS) == services.NONCE_RETENTION
+
+
+# Bank day outcomes, approve command, demo setup ----------------------------------------------------------
+
+
+def test_bank_day_cancels_a_line_to_a_stopped_account_in_bank():
+    payment = _payment()
+    line = payment.lines.get()
+    models.StoppedAccount.objects.create(account=line.creditor_account)
+    payment.status = models.AutoPayStatus.APPROVED
+    payment.save(update_fields=["status"])
+    payment.lines.update(status=models.AutoPayStatus.APPROVED)
+    services.bank_day_run(day=DAY, now=NOW)
+    assert models.PaymentLine.objects.get(pk=line.pk).status == models.AutoPayStatus.CANCELLED_IN_BANK
+
+
+def test_a_line_reduced_before_approval_is_paid_the_reduced_amount():
+    payment = _payment(amount=Decimal("100.00"))
+    user, _ = _approver(payment.company)
+    line = payment.lines.get()
+    services.payment_line_amount_reduce(line_id=line.pk, amount=Decimal("80.00"), user=user, now=NOW)
+    services.payment_approve(payment_id=payment.pk, user=user, now=NOW)
+    services.bank_day_run(day=DAY, now=NOW)
+    paid = models.Message.objects.filter(payload__autopay_status="paid").get()
+    assert paid.payload["amount_paid"] == "80.00"
+
+
+def test_approve_command_approves_every_payment_awaiting_the_user():
+    payment = _payment()
+    other = factories.PaymentFactory.create(agreement=payment.agreement)
+    factories.PaymentLineFactory.create(payment=other)
+    user, _ = _approver(payment.company)
+    call_command(
+        "autopay_sim_approve", "--org-no", payment.company.org_no, "--user", user.username, "--all",
+        stdout=io.StringIO(),
+    )  # fmt: skip
+    statuses = set(models.Payment.objects.values_list("status", flat=True))
+    assert statuses == {models.AutoPayStatus.APPROVED}
+
+
+def test_approve_command_refuses_without_the_code_the_agreement_asks_for():
+    payment = _payment(level=models.TwoFactorLevel.APPROVAL)
+    user, _ = _approver(payment.company)
+    with pytest.raises(CommandError, match="one-time code is required"):
+        call_command(
+            "autopay_sim_approve", "--org-no", payment.company.org_no, "--user", user.username,
+            "--reference", payment.reference,
+        )  # fmt: skip
+
+
+def test_approve_command_with_the_current_code_approves_one_payment():
+    payment = _payment(level=models.TwoFactorLevel.APPROVAL)
+    user, device = _approver(payment.company)
+    call_command(
+        "autopay_sim_approve", "--org-no", payment.company.org_no, "--user", user.username,
+        "--reference", payment.reference, "--otp", _totp(device), stdout=io.StringIO(),
+    )  # fmt: skip
+    assert models.Payment.objects.get(pk=payment.pk).status == models.AutoPayStatus.APPROVED
+
+
+def test_approve_command_leaves_a_two_approver_payment_to_a_second_user():
+    payment = _payment(approvers_required=2)
+    user, _ = _approver(payment.company)
+    args = ["--org-no", payment.company.org_no, "--user", user.username, "--reference", payment.reference]
+    call_command("autopay_sim_approve", *args, stdout=io.StringIO())
+    with pytest.raises(CommandError, match="another approver must sign"):
+        call_command("autopay_sim_approve", *args)
+
+
+def test_demo_setup_lets_an_approver_without_a_device_approve_without_a_code():
+    user = factories.UserFactory.create(username="demo")
+    org_no = factories.org_no(77)
+    account = factories.account_no(77)
+    for _ in range(2):  # a second `make run` ends the same
+        call_command(
+            "autopay_sim_company", "--org-no", org_no, "--name", "Demo AS", "--account", account,
+            "--approvers", "1", "--two-factor", "login", "--two-factor-required", "no", stdout=io.StringIO(),
+        )  # fmt: skip
+        call_command("autopay_sim_member", "--org-no", org_no, "--user", "demo", stdout=io.StringIO())
+    agreement = models.BankAgreement.objects.get(company__org_no=org_no)
+    payment = factories.PaymentFactory.create(agreement=agreement)
+    factories.PaymentLineFactory.create(payment=payment)
+    services.payment_approve(payment_id=payment.pk, user=user, now=NOW)
+    assert models.Payment.objects.get(pk=payment.pk).status == models.AutoPayStatus.APPROVED

@@ -1,4 +1,7 @@
+import datetime
+
 import pytest
+from django.utils import timezone
 
 from company import activation
 from company import models as company_models
@@ -9,22 +12,22 @@ from tests.payments import factories
 
 @pytest.fixture
 def company():
-    return company_factories.CompanyFactory(name="Nordlys Handel AS")
+    return company_factories.CompanyFactory.create(name="Nordlys Handel AS")
 
 
 @pytest.fixture
 def bank_partner(company):
-    return company_factories.BankPartnerFactory(company=company)
+    return company_factories.BankPartnerFactory.create(company=company)
 
 
 @pytest.fixture
 def accountant(company):
-    return company_factories.MembershipFactory(company=company, role=company_models.Role.ACCOUNTANT).user
+    return company_factories.MembershipFactory.create(company=company, role=company_models.Role.ACCOUNTANT).user
 
 
 @pytest.fixture
 def approver(company):
-    return company_factories.MembershipFactory(company=company, role=company_models.Role.APPROVER).user
+    return company_factories.MembershipFactory.create(company=company, role=company_models.Role.APPROVER).user
 
 
 @pytest.fixture
@@ -40,3 +43,13 @@ def activated(company, bank_partner, autopay_url):
         org_no=company.org_no, name=company.name, account=bank_partner.bank_account
     )
     return activation.company_autopay_activate(company=company, activation_code=code, now=factories.NOW)
+
+
+@pytest.fixture
+def now() -> datetime.datetime:
+    return timezone.now()
+
+
+@pytest.fixture
+def today(now) -> datetime.date:
+    return timezone.localdate(now)

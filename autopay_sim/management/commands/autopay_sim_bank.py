@@ -47,7 +47,7 @@ class Command(BaseCommand):
                 raise CommandError(str(exc)) from exc
             self.stdout.write(
                 f"bank day {day}: {result.payments} payments, "
-                f"{result.paid} lines paid, {result.rejected} rejected"
+                f"{result.paid} lines paid, {result.rejected} rejected, {result.cancelled} cancelled in bank"
             )
         if options["incoming"]:
             try:

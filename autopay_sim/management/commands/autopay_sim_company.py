@@ -3,7 +3,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from autopay_sim import services
+from autopay_sim import models, services
 
 
 class Command(BaseCommand):
@@ -16,7 +16,17 @@ class Command(BaseCommand):
         parser.add_argument("--org-no", required=True)
         parser.add_argument("--name", required=True)
         parser.add_argument("--account", required=True, help="the debtor account (11-digit BBAN or IBAN)")
-        parser.add_argument("--approvers", type=int, choices=[1, 2], default=1)
+        parser.add_argument("--approvers", type=int, choices=[1, 2], help="approvers the agreement needs")
+        parser.add_argument(
+            "--two-factor",
+            choices=models.TwoFactorLevel.values,
+            help="when the agreement asks for a one-time code: none, login, or at each approval",
+        )
+        parser.add_argument(
+            "--two-factor-required",
+            choices=["yes", "no"],
+            help="whether approvers must have a TOTP device (no: a password login is enough at level login)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -25,6 +35,12 @@ class Command(BaseCommand):
                 name=options["name"],
                 debtor_account=options["account"],
                 approvers_required=options["approvers"],
+                two_factor_level=options["two_factor"],
+                two_factor_required=(
+                    None
+                    if options["two_factor_required"] is None
+                    else options["two_factor_required"] == "yes"
+                ),
                 now=timezone.now(),
             )
         except services.SimError as exc:
