@@ -22,7 +22,9 @@ def bank_partner(company):
 
 @pytest.fixture
 def accountant(company):
-    return company_factories.MembershipFactory.create(company=company, role=company_models.Role.ACCOUNTANT).user
+    return company_factories.MembershipFactory.create(
+        company=company, role=company_models.Role.ACCOUNTANT
+    ).user
 
 
 @pytest.fixture

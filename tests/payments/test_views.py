@@ -5,7 +5,6 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import translation
 
 from payments import models
 from payments.services import proposal
@@ -80,9 +79,8 @@ def test_proposal_form_offers_only_the_companys_bank_partners(browser, bank_part
 
 
 def test_list_shows_totals_by_status_in_norwegian_format(browser, payment):
-    with translation.override("nb"):
-        text = browser.get(reverse("payments"), HTTP_ACCEPT_LANGUAGE="nb").content.decode()
-    assert "32\xa0171,33" in text or "32 171,33" in text
+    text = browser.get(reverse("payments"), HTTP_ACCEPT_LANGUAGE="nb").content.decode()
+    assert ("32 171,33" in text, "Forslag" in text) == (True, True)
 
 
 def test_list_filters_by_status(browser, payment):
@@ -108,8 +106,9 @@ def test_removing_a_line_on_the_page(browser, payment):
 
 def test_reducing_a_line_on_the_page_takes_a_norwegian_amount(browser, payment, settings):
     line = payment.lines.get(amount=Decimal("32071.33"))
-    with translation.override("nb"):
-        browser.post(reverse("payment-line-reduce", args=[line.pk]), {"amount": "30000,50"})
+    browser.post(
+        reverse("payment-line-reduce", args=[line.pk]), {"amount": "30000,50"}, HTTP_ACCEPT_LANGUAGE="nb"
+    )
     line.refresh_from_db()
     assert line.amount == Decimal("30000.50")
 
