@@ -56,7 +56,7 @@ def _activated_company(*, username: str) -> tuple[company_models.Company, ledger
     )
     code = out.getvalue().strip().removeprefix("activation_code: ")
     activation.company_autopay_activate(company=company, activation_code=code, now=timezone.now())
-    for role in ("autopay_approver", "autopay_administrator"):
+    for sim_role in ("autopay_approver", "autopay_administrator"):
         call_command(
             "autopay_sim_member", "--org-no", company.org_no, "--user", username, "--role", role, stdout=out
         )
