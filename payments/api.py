@@ -374,6 +374,7 @@ class PaymentViewSet(mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet):
             202: OpenApiResponse(UploadResultSerializer, description="Uploading in the background."),
         },
         summary="Upload a selection of payments; the answer lists the numbers uploaded and those refused",
+        operation_id="payments_upload_selection",
     )
     @action(detail=False, methods=["post"], url_path="upload")
     def upload_selection(self, request: Request, *args: Any, **kwargs: Any) -> Response:
