@@ -58,7 +58,14 @@ def _activated_company(*, username: str) -> tuple[company_models.Company, ledger
     activation.company_autopay_activate(company=company, activation_code=code, now=timezone.now())
     for sim_role in ("autopay_approver", "autopay_administrator"):
         call_command(
-            "autopay_sim_member", "--org-no", company.org_no, "--user", username, "--role", role, stdout=out
+            "autopay_sim_member",
+            "--org-no",
+            company.org_no,
+            "--user",
+            username,
+            "--role",
+            sim_role,
+            stdout=out,
         )
     return company, item
 
