@@ -35,7 +35,7 @@ def test_large_selection_uploads_in_a_worker_with_progress(payments, accountant,
     api.force_authenticate(accountant)
     # Tasks earlier tests queued with no worker running would be consumed first.
     app.control.purge()
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+    with start_worker(app, pool="solo", queues=["default"], perform_ping_check=False, shutdown_timeout=10):
         answer = api.post("/api/payments/upload/", {"payments": [p.pk for p in payments]}, format="json")
         run_id = answer.json()["upload_run"]
         for _ in range(300):
