@@ -107,8 +107,8 @@ LANGUAGE_CODE = "nb"
 LANGUAGES = [("nb", "Norsk bokmål"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 FORMAT_MODULE_PATH = ["autopay_erp.formats"]
-# Not USE_THOUSAND_SEPARATOR: it would group every integer (ids in URLs and forms, voucher numbers). Amounts are
-# grouped where shown, with `floatformat:"2g"`.
+# Not USE_THOUSAND_SEPARATOR: it would group every integer (ids in URLs and forms, voucher numbers).
+# Amounts are grouped where shown, with `floatformat:"2g"`.
 TIME_ZONE = "Europe/Oslo"
 USE_I18N = True
 USE_TZ = True
