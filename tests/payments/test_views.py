@@ -142,3 +142,24 @@ def test_admin_lists_payments_read_only(client, payment):
     client.force_login(company_factories.UserFactory.create(is_staff=True, is_superuser=True))
     page = client.get(reverse("admin:payments_payment_change", args=[payment.pk]))
     assert (page.status_code, b'name="_save"' in page.content) == (200, False)
+
+
+def test_large_selection_on_the_page_leads_to_its_progress(browser, payment, settings):
+    settings.PAYMENTS_UPLOAD_IN_BACKGROUND_OVER = 0
+    page = browser.post(reverse("payments-upload"), {"payments": [str(payment.pk)]})
+    run = models.UploadRun.objects.get()
+    assert page.url == reverse("payment-upload-run", args=[run.pk])
+
+
+def test_progress_fragment_polls_until_done(browser, accountant):
+    run = models.UploadRun.objects.create(
+        created_by=accountant, created_at=NOW, payment_ids=[1, 2], handled_ids=[1]
+    )
+    text = browser.get(reverse("payment-upload-run", args=[run.pk]), HTTP_HX_REQUEST="true").content.decode()
+    assert ("1 of 2" in text, 'hx-trigger="every 1s"' in text) == (True, True)
+
+
+def test_another_users_upload_run_is_a_404(client, accountant):
+    run = models.UploadRun.objects.create(created_by=accountant, created_at=NOW, payment_ids=[1])
+    client.force_login(company_factories.MembershipFactory.create().user)
+    assert client.get(reverse("payment-upload-run", args=[run.pk])).status_code == 404
