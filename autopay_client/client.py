@@ -19,6 +19,7 @@ import httpx
 import orjson
 
 from autopay_client import errors, messages, signing
+from autopay_client import messages as _messages
 
 API_PREFIX: Final = "/api/v1"
 # 401s that AutoPay cannot sign: it has no key to sign them with.
@@ -189,6 +190,19 @@ class AutoPayClient:
         if response.status_code != 200:
             raise _error_for(response)
         return messages.parse_message_page(self._json(response))
+
+    def messages_tolerant(self, after: int, limit: int = 100) -> _messages.TolerantMessagePage:
+        """Return a page of messages as `messages` does, with malformed messages set apart instead of raised.
+
+        :raises errors.MalformedResponse: when the page itself (not one message) does not match the contract.
+        :raises errors.AutoPayError: for any other failure.
+        """
+        if after < 0 or not 1 <= limit <= 500:
+            raise ValueError("after must be >= 0 and limit within 1..500")
+        response = self._call("GET", "/messages", params={"after": after, "limit": limit})
+        if response.status_code != 200:
+            raise _error_for(response)
+        return _messages.parse_message_page_tolerant(self._json(response))
 
     # The machinery.
 

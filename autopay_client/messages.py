@@ -428,3 +428,74 @@ def parse_message_page(data: object) -> MessagePage:
     if parsed and next_after != parsed[-1].seq:
         raise r.fail("next_after", f"{next_after} is not the last seq returned ({parsed[-1].seq})")
     return MessagePage(messages=parsed, next_after=next_after)
+
+
+@dataclasses.dataclass(frozen=True)
+class MalformedMessage:
+    """An entry of a page that is not a valid message: what could be read of it, the raw entry and why.
+
+    `id`, `seq` and `type` are None when the entry does not carry them in a readable form.
+    """
+
+    index: int
+    id: uuid.UUID | None
+    seq: int | None
+    type: str | None
+    raw: Any
+    reason: str
+
+
+@dataclasses.dataclass(frozen=True)
+class TolerantMessagePage:
+    messages: tuple[Message, ...]
+    malformed: tuple[MalformedMessage, ...]
+    next_after: int
+
+
+def _malformed(index: int, item: object, reason: str) -> MalformedMessage:
+    found_id: uuid.UUID | None = None
+    found_seq: int | None = None
+    found_type: str | None = None
+    if isinstance(item, Mapping):
+        raw_id, raw_seq, raw_type = item.get("id"), item.get("seq"), item.get("type")
+        if isinstance(raw_id, str):
+            try:
+                found_id = uuid.UUID(raw_id)
+            except ValueError:
+                found_id = None
+        if isinstance(raw_seq, int) and not isinstance(raw_seq, bool):
+            found_seq = raw_seq
+        if isinstance(raw_type, str):
+            found_type = raw_type[:40]
+    return MalformedMessage(index=index, id=found_id, seq=found_seq, type=found_type, raw=item, reason=reason)
+
+
+def parse_message_page_tolerant(data: object) -> TolerantMessagePage:
+    """Parse a page of the feed message by message: a malformed message is returned apart, not raised.
+
+    The page itself must still be well formed: a list of messages, increasing `seq` where readable, and
+    `next_after` the last seq returned, so that a reader can never skip past what it did not see.
+
+    :raises errors.MalformedResponse: when the page (not one of its messages) is malformed.
+    """
+    r = _Reader(data, "page")
+    parsed: list[Message] = []
+    malformed: list[MalformedMessage] = []
+    seqs: list[int] = []
+    for index, item in enumerate(r.items("messages")):
+        try:
+            message = parse_message(item, f"page.messages[{index}]")
+        except errors.MalformedResponse as exc:
+            entry = _malformed(index, item, str(exc))
+            malformed.append(entry)
+            if entry.seq is not None:
+                seqs.append(entry.seq)
+            continue
+        parsed.append(message)
+        seqs.append(message.seq)
+    if seqs != sorted(set(seqs)):
+        raise r.fail("messages", f"seq not strictly increasing: {seqs}")
+    next_after = r.integer("next_after")
+    if seqs and next_after < seqs[-1]:
+        raise r.fail("next_after", f"{next_after} is before the last seq returned ({seqs[-1]})")
+    return TolerantMessagePage(messages=tuple(parsed), malformed=tuple(malformed), next_after=next_after)

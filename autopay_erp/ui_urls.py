@@ -1,10 +1,11 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
-from autopay_erp import views
+from autopay_erp import sync_pages, views
 from company import views_activation as company_views_activation
 from company import views_security as company_views_security
 from ledger import views as ledger_views
+from payments import settlement_pages
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
@@ -14,10 +15,34 @@ urlpatterns = [
     path("open-items/", ledger_views.open_item_list, name="open-items"),
     path("vouchers/", ledger_views.voucher_list, name="vouchers"),
     path(
+        "open-items/<int:item_id>/payment-block/",
+        ledger_views.open_item_payment_block,
+        name="open-item-payment-block",
+    ),
+    path("payments/", include("payments.urls")),
+    path(
         "companies/<int:company_id>/autopay/",
         company_views_activation.company_activate_autopay,
         name="company-activate-autopay",
     ),
     path("account/two-factor/", company_views_security.two_factor_enrol, name="two-factor"),
     path("companies/<int:company_id>/audit/", company_views_security.audit_log, name="company-audit"),
+    path("sync/", sync_pages.sync_state, name="autopay-sync"),
+    path("sync/now/", sync_pages.sync_now, name="autopay-sync-now"),
+    path(
+        "sync/anomalies/<int:anomaly_id>/resolve/", sync_pages.anomaly_resolve, name="autopay-anomaly-resolve"
+    ),
+    path(
+        "payments/awaiting-batch/", settlement_pages.lines_awaiting_batch, name="payment-lines-awaiting-batch"
+    ),
+    path(
+        "payments/awaiting-batch/post/",
+        settlement_pages.lines_batch_create,
+        name="payment-lines-batch-create",
+    ),
+    path(
+        "payments/settlement-missing/",
+        settlement_pages.lines_settlement_missing,
+        name="payment-lines-settlement-missing",
+    ),
 ]

@@ -11,6 +11,8 @@ from django.contrib import admin
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
 
 from company import admin as company_admin
 from company import audit as company_audit
@@ -28,7 +30,7 @@ class AccountAdmin(company_admin.CompanyScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(models.Supplier)
-class SupplierAdmin(company_admin.CompanyScopedAdminMixin, admin.ModelAdmin):
+class SupplierAdmin(company_admin.CompanyScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ["number", "name", "org_no", "bank_account", "company"]
     list_filter = [COMPANY_FILTER]
     search_fields = ["number", "name", "org_no", "bank_account"]
@@ -75,6 +77,8 @@ class OpenItemAdminForm(forms.ModelForm):
             "amount",
             "invoice_date",
             "due_date",
+            "payment_blocked",
+            "payment_block_reason",
         ]
 
     def clean_currency(self) -> str:
@@ -105,6 +109,8 @@ class OpenItemAdminForm(forms.ModelForm):
             )
             if problem:
                 raise forms.ValidationError(problem)
+        if cleaned.get("payment_blocked") and not (cleaned.get("payment_block_reason") or "").strip():
+            raise forms.ValidationError({"payment_block_reason": _("A payment block needs a reason.")})
         return cleaned
 
 
@@ -121,9 +127,10 @@ class OpenItemAdmin(company_admin.CompanyScopedAdminMixin, admin.ModelAdmin):
         "remaining_amount",
         "status",
         "due_date",
+        "payment_blocked",
         "company",
     ]
-    list_filter = ["kind", "status", "currency", "due_date", COMPANY_FILTER]
+    list_filter = ["kind", "status", "payment_blocked", "currency", "due_date", COMPANY_FILTER]
     search_fields = ["invoice_no", "kid", "customer__name", "supplier__name"]
     list_select_related = ["company", "customer", "supplier"]
     readonly_fields = ["remaining_amount", "status", "created_at"]
@@ -138,8 +145,19 @@ class OpenItemAdmin(company_admin.CompanyScopedAdminMixin, admin.ModelAdmin):
     def save_model(
         self, request: HttpRequest, obj: models.OpenItem, form: forms.ModelForm, change: bool
     ) -> None:
+        blocked, reason = obj.payment_blocked, obj.payment_block_reason
         if change:
+            # The payment block goes through its service; the rest of the row as the admin saves it.
+            obj.payment_blocked, obj.payment_block_reason = models.OpenItem.objects.values_list(
+                "payment_blocked", "payment_block_reason"
+            ).get(pk=obj.pk)
             super().save_model(request, obj, form, change)
+            if "payment_blocked" in form.changed_data or "payment_block_reason" in form.changed_data:
+                item = services.open_item_payment_block_set(open_item=obj, blocked=blocked, reason=reason)
+                obj.payment_blocked, obj.payment_block_reason = (
+                    item.payment_blocked,
+                    item.payment_block_reason,
+                )
             return
         created = services.open_item_create(
             company=obj.company,
@@ -153,6 +171,8 @@ class OpenItemAdmin(company_admin.CompanyScopedAdminMixin, admin.ModelAdmin):
             invoice_date=obj.invoice_date,
             due_date=obj.due_date,
         )
+        if blocked:
+            created = services.open_item_payment_block_set(open_item=created, blocked=True, reason=reason)
         # The admin goes on with `obj` (its messages, log entry and redirect name it).
         obj.pk = created.pk
         obj.remaining_amount, obj.status, obj.created_at = (

@@ -10,7 +10,11 @@ import django_filters
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 from company import api as company_api
 from company import audit as company_audit
@@ -61,9 +65,18 @@ class OpenItemSerializer(company_api.CompanyOwnedSerializer):
             "status",
             "invoice_date",
             "due_date",
+            "payment_blocked",
+            "payment_block_reason",
             "created_at",
         ]
-        read_only_fields = ["remaining_amount", "status", "created_at"]
+        # The payment block changes only through `POST /api/open-items/<id>/payment-block/` (its service).
+        read_only_fields = [
+            "remaining_amount",
+            "status",
+            "payment_blocked",
+            "payment_block_reason",
+            "created_at",
+        ]
 
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
@@ -296,6 +309,11 @@ class CustomerViewSet(WritableViewSet):
     ordering_fields = ["number", "name"]
 
 
+class PaymentBlockSerializer(serializers.Serializer):
+    payment_blocked = serializers.BooleanField()
+    payment_block_reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
 class OpenItemViewSet(WritableViewSet):
     """Open customer and supplier items; filter by kind, status, customer, supplier and kid."""
 
@@ -303,6 +321,26 @@ class OpenItemViewSet(WritableViewSet):
     serializer_class = OpenItemSerializer
     filterset_class = OpenItemFilter
     ordering_fields = ["due_date", "amount", "remaining_amount", "created_at"]
+
+    @extend_schema(
+        request=PaymentBlockSerializer,
+        responses={200: OpenItemSerializer, 400: OpenApiResponse(description="A block without a reason.")},
+        summary="Block a supplier item from payment proposals with a reason, or lift the block",
+    )
+    @action(detail=True, methods=["post"], url_path="payment-block")
+    def payment_block(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        item = self.get_object()
+        given = PaymentBlockSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        try:
+            item = services.open_item_payment_block_set(
+                open_item=item,
+                blocked=given.validated_data["payment_blocked"],
+                reason=given.validated_data["payment_block_reason"],
+            )
+        except errors.LedgerError as exc:
+            raise serializers.ValidationError({"payment_block_reason": [str(exc)]}) from exc
+        return Response(OpenItemSerializer(item, context=self.get_serializer_context()).data)
 
 
 class VoucherViewSet(company_api.CompanyScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):

@@ -1,5 +1,7 @@
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from company.models import Company
 from ledger.money import DEFAULT_CURRENCY, MoneyField
@@ -57,6 +59,10 @@ class Supplier(models.Model):
     name = models.CharField(max_length=200)
     org_no = models.CharField(max_length=9, blank=True, default="")
     bank_account = models.CharField(max_length=34, blank=True, default="", help_text="BBAN or IBAN")
+
+    # Who changed what and when, bank account included: the duplicate-payment guard asks whether the account
+    # changed lately (ledger.selectors.suppliers_bank_account_changed_since).
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["company", "number"]
@@ -117,6 +123,11 @@ class OpenItem(models.Model):
     invoice_date = models.DateField(null=True, blank=True)
     due_date = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=OpenItemStatus.choices, default=OpenItemStatus.OPEN)
+    # A supplier item the accountant holds back: payment proposals leave it out, with the reason shown.
+    payment_blocked = models.BooleanField(_("payment blocked"), default=False)
+    payment_block_reason = models.CharField(
+        _("reason for the payment block"), max_length=200, blank=True, default=""
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -161,6 +172,11 @@ class OpenItem(models.Model):
                 fields=["company", "supplier", "invoice_no"],
                 condition=Q(kind=OpenItemKind.SUPPLIER) & ~Q(invoice_no=""),
                 name="openitem_unique_supplier_invoice",
+            ),
+            models.CheckConstraint(
+                condition=Q(payment_blocked=False, payment_block_reason="")
+                | (Q(payment_blocked=True) & ~Q(payment_block_reason="")),
+                name="openitem_payment_block_has_reason",
             ),
         ]
 

@@ -4,6 +4,7 @@
 import datetime
 from collections.abc import Collection, Iterable
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Abs, Coalesce
@@ -151,3 +152,34 @@ def open_items_inconsistent(*, company: company_models.Company) -> QuerySet[mode
 def reconciliations_of_item(*, open_item: models.OpenItem) -> QuerySet[models.Reconciliation]:
     """Return the reconciliations of an open item, oldest first."""
     return models.Reconciliation.objects.filter(open_item=open_item).order_by("created_at", "id")
+
+
+def suppliers_bank_account_changed_since(
+    *, company: company_models.Company, since: datetime.datetime
+) -> QuerySet[models.Supplier]:
+    """Return the company's suppliers whose bank account changed at or after `since` (from their history)."""
+    return models.Supplier.objects.filter(
+        company=company,
+        pk__in=supplier_bank_account_changes(company=company).filter(history_date__gte=since).values("id"),
+    )
+
+
+def supplier_bank_account_changes(*, company: company_models.Company) -> QuerySet[Any]:
+    """Return the history rows of the company's suppliers that changed the bank account, newest first.
+
+    Each row carries `history_user` (who), `history_date` (when), `previous_bank_account` (old) and
+    `bank_account` (new).
+    """
+    history = models.Supplier.history.model
+    previous = (
+        history.objects.filter(id=OuterRef("id"), history_date__lt=OuterRef("history_date"))
+        .order_by("-history_date", "-history_id")
+        .values("bank_account")[:1]
+    )
+    return (
+        history.objects.filter(company=company, history_type="~")
+        .annotate(previous_bank_account=Subquery(previous))
+        .exclude(previous_bank_account=F("bank_account"))
+        .select_related("history_user")
+        .order_by("-history_date", "-history_id")
+    )

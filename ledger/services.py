@@ -91,6 +91,26 @@ def open_item_create(
         )
 
 
+def open_item_payment_block_set(
+    *, open_item: models.OpenItem, blocked: bool, reason: str = ""
+) -> models.OpenItem:
+    """Block a supplier item from payment proposals with a reason, or lift the block (the reason is cleared).
+
+    :raises errors.LedgerError: a block without a reason, or a block on a customer item.
+    """
+    reason = reason.strip()
+    if blocked and not reason:
+        raise errors.LedgerError("A payment block needs a reason.")
+    if blocked and open_item.kind != models.OpenItemKind.SUPPLIER:
+        raise errors.LedgerError("Only a supplier item can be blocked for payment.")
+    with transaction.atomic():
+        item = models.OpenItem.objects.select_for_update(of=("self",)).get(pk=open_item.pk)
+        item.payment_blocked = blocked
+        item.payment_block_reason = reason if blocked else ""
+        item.save(update_fields=["payment_blocked", "payment_block_reason"])
+        return item
+
+
 def period_lock_set(*, company: company_models.Company, locked_through: datetime.date) -> models.PeriodLock:
     """Refuse from now on postings for `company` dated on or before `locked_through`."""
     with transaction.atomic():

@@ -3,15 +3,20 @@
 from typing import Any
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from company import context_processors
-from ledger import models, selectors
+from company import context_processors, tenancy
+from ledger import errors, models, selectors, services
 
 ITEMS_PER_PAGE = 25
 VOUCHERS_PER_PAGE = 20
@@ -66,3 +71,23 @@ def voucher_list(request: HttpRequest) -> HttpResponse:
         context["page"] = page
     template = "ledger/_vouchers_table.html" if getattr(request, "htmx", False) else "ledger/vouchers.html"
     return render(request, template, context)
+
+
+@login_required
+@require_POST
+def open_item_payment_block(request: HttpRequest, item_id: int) -> HttpResponse:
+    """Block a supplier item from payment proposals with a reason, or lift the block."""
+    item = get_object_or_404(tenancy.scope_to_user(models.OpenItem.objects.all(), request.user), pk=item_id)
+    blocked = request.POST.get("blocked") == "1"
+    try:
+        services.open_item_payment_block_set(
+            open_item=item, blocked=blocked, reason=request.POST.get("reason", "")
+        )
+    except errors.LedgerError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Payment blocked.") if blocked else _("Payment block lifted."))
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("open-items")
+    return HttpResponseRedirect(target)

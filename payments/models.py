@@ -103,6 +103,10 @@ class Payment(models.Model):
         """Only a proposal (status 1) may be edited, deleted or uploaded."""
         return self.status == PaymentStatus.PROPOSAL and self.transferred_at is None
 
+    def can_edit(self) -> bool:
+        """A proposal whose document is not yet stored: once it is, a retry must send those very bytes."""
+        return self.can_change() and self.upload_started_at is None
+
 
 class PaymentLine(models.Model):
     """One transfer to a supplier, paying one open supplier item."""
@@ -262,3 +266,49 @@ class PaymentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} of payment {self.payment_id} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class UploadRunStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    RUNNING = "running", _("Uploading")
+    DONE = "done", _("Done")
+
+
+class UploadRun(models.Model):
+    """An upload of a large selection of payments in the background, and its progress payment by payment."""
+
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("created at"))
+    status = models.CharField(
+        _("status"), max_length=8, choices=UploadRunStatus.choices, default=UploadRunStatus.PENDING
+    )
+    # The payment ids asked for, in order; those handled so far, the numbers uploaded and those refused
+    # ({"payment", "number", "reason"}). A worker that starts again skips what is already handled.
+    payment_ids = models.JSONField(default=list)
+    handled_ids = models.JSONField(default=list)
+    uploaded = models.JSONField(default=list)
+    refused = models.JSONField(default=list)
+    task_id = models.CharField(max_length=64, blank=True, default="")
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("upload run")
+        verbose_name_plural = _("upload runs")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=UploadRunStatus.values), name="uploadrun_status_valid"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Upload run {self.pk} ({len(self.handled_ids)}/{len(self.payment_ids)})"
+
+    def total(self) -> int:
+        return len(self.payment_ids)
+
+    def done(self) -> int:
+        return len(self.handled_ids)
+
+    def is_finished(self) -> bool:
+        return self.status == UploadRunStatus.DONE

@@ -135,6 +135,8 @@ FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS")
 # Where the ERP reaches AutoPay. By default the simulator served by this same project.
 AUTOPAY_BASE_URL = os.environ.get("AUTOPAY_BASE_URL", "http://127.0.0.1:8000/autopay")
 AUTOPAY_TIMEOUT_SECONDS = float(os.environ.get("AUTOPAY_TIMEOUT_SECONDS", "10"))
+# A selection of more payments than this uploads in a Celery task, with progress on the page.
+PAYMENTS_UPLOAD_IN_BACKGROUND_OVER = int(os.environ.get("PAYMENTS_UPLOAD_IN_BACKGROUND_OVER", "20"))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -327,3 +329,17 @@ PERMISSIONS_POLICY: dict[str, list[str]] = {
     )
 }
 # --------------------------------------------------------------------------------------------------------
+
+# The poll of AutoPay (docs/outgoing.md): beat fans out one task per activated company, on the "poll" queue
+# (routed by the task policy above: every `*.poll_*` task goes there).
+AUTOPAY_POLL_INTERVAL_SECONDS = float(os.environ.get("AUTOPAY_POLL_INTERVAL_SECONDS", "60"))
+# How long a poll's hold on a company's cursor lasts without a page applied (a crashed poll's lease expires).
+AUTOPAY_POLL_LEASE_SECONDS = float(os.environ.get("AUTOPAY_POLL_LEASE_SECONDS", "300"))
+AUTOPAY_POLL_PAGE_SIZE = int(os.environ.get("AUTOPAY_POLL_PAGE_SIZE", "500"))
+CELERY_BEAT_SCHEDULE = {
+    "poll-autopay-all": {
+        "task": "autopay_erp.poll_autopay_all",
+        "schedule": AUTOPAY_POLL_INTERVAL_SECONDS,
+        "options": {"queue": "poll", "expires": AUTOPAY_POLL_INTERVAL_SECONDS},
+    },
+}

@@ -217,3 +217,15 @@ def test_seeded_open_items_start_open_with_their_whole_amount(company):
         (item.remaining_amount, item.status) == (item.amount, ledger_models.OpenItemStatus.OPEN)
         for item in items
     )
+
+
+def test_demo_has_a_payment_blocked_supplier_item(company):
+    assert (
+        company.open_items.filter(kind="supplier", payment_blocked=True)
+        .exclude(payment_block_reason="")
+        .exists()
+    )
+
+
+def test_demo_has_a_supplier_credit_note(company):
+    assert company.open_items.filter(kind="supplier", amount__lt=0).exists()

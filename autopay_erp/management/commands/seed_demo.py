@@ -240,6 +240,7 @@ def demo_seed(*, today: datetime.date, now: datetime.datetime) -> Tally:
                 invoice_date=due - datetime.timedelta(days=30),
                 due_date=due,
             )
+        _payment_examples(tally, company=company, suppliers=suppliers, today=today)
         for index in range(CUSTOMER_ITEMS):
             customer = customers[index % len(customers)]
             invoice_no = f"{100100 + index}"
@@ -263,6 +264,40 @@ def demo_seed(*, today: datetime.date, now: datetime.datetime) -> Tally:
         )
         _demo_user(tally, company=company)
     return tally
+
+
+def _payment_examples(
+    tally: Tally,
+    *,
+    company: company_models.Company,
+    suppliers: list[ledger_models.Supplier],
+    today: datetime.date,
+) -> None:
+    """A payment-blocked item and a credit note: a payment proposal leaves both out and says why."""
+    due = today + datetime.timedelta(days=7)
+    for invoice_no, amount, supplier in [
+        ("L2026900", Decimal("4750.00"), suppliers[0]),
+        ("K2026901", Decimal("-1200.00"), suppliers[1]),
+    ]:
+        _open_item(
+            tally,
+            "supplier item",
+            company=company,
+            kind=ledger_models.OpenItemKind.SUPPLIER,
+            supplier=supplier,
+            invoice_no=invoice_no,
+            kid="",
+            amount=amount,
+            invoice_date=due - datetime.timedelta(days=30),
+            due_date=due,
+        )
+    blocked = ledger_models.OpenItem.objects.get(
+        company=company, supplier=suppliers[0], invoice_no="L2026900"
+    )
+    if not blocked.payment_blocked:
+        ledger_services.open_item_payment_block_set(
+            open_item=blocked, blocked=True, reason="Disputed delivery: wait for the credit note"
+        )
 
 
 def _opening_balances(

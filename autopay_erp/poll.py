@@ -1,0 +1,316 @@
+"""The poll of a company's AutoPay feed: fetch pages, hand each message to its app, take effect exactly once.
+
+Exclusive per company across hosts, without a transaction open across HTTP:
+
+1. a lease on the company's cursor row, taken with one conditional UPDATE (free, or expired);
+2. for each page, fetched outside any transaction (the next page is fetched while this one is applied): one
+   transaction that locks the cursor row, checks the lease is still ours and the cursor is where this poll
+   left it, skips messages already applied, hands the rest to the apps, records every message id under a
+   unique constraint and advances the cursor;
+3. the lease is given back.
+
+A malformed message, or one an app refuses (unknown line, backwards status, no handler yet), is recorded as an
+anomaly and the feed goes on. A failure to reach AutoPay ends the poll; the next poll starts where the cursor
+stands, so nothing is lost and nothing applied twice (docs/outgoing.md, "The poll").
+"""
+
+import concurrent.futures
+import dataclasses
+import datetime
+import json
+import logging
+import secrets
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F, Q
+
+from autopay_client import errors as autopay_errors
+from autopay_client import messages as autopay_messages
+from autopay_erp import models
+from company import autopay as company_autopay
+from company import models as company_models
+from payments.services import status as payment_status
+
+logger = logging.getLogger(__name__)
+
+Anomalies = list[tuple[uuid.UUID, str]]
+Clock = Callable[[], datetime.datetime]
+Handler = Callable[..., Anomalies]
+
+
+def _incoming_payments_without_handler(
+    *, company: company_models.Company, messages: Sequence[Any], now: datetime.datetime
+) -> Anomalies:
+    return [(message.id, "no handler for incoming_payment yet") for message in messages]
+
+
+# Who applies each type of message, in the transaction of its page: (company, messages, now) -> anomalies.
+# Incoming payments get their handler (factoring.services.incoming_payment_messages_apply) when the factoring
+# app has one; until then each is kept as an anomaly, so that none is lost.
+HANDLERS: dict[str, Handler] = {
+    autopay_messages.LineStatusMessage.type: payment_status.line_status_messages_apply,
+    autopay_messages.IncomingPaymentMessage.type: _incoming_payments_without_handler,
+}
+
+
+class PollBusy(Exception):
+    """Another poll holds this company's lease."""
+
+
+class PollLeaseLost(Exception):
+    """This poll's lease was taken over, or the cursor moved under it: it stops and changes nothing more."""
+
+
+@dataclasses.dataclass
+class PollResult:
+    company_id: int
+    after: int
+    last_seq: int = 0
+    pages: int = 0
+    messages_seen: int = 0
+    messages_applied: int = 0
+    already_applied: int = 0
+    anomalies: int = 0
+    error: str = ""
+    by_type: dict[str, int] = dataclasses.field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+
+def _lease_take(*, company: company_models.Company, owner: str, now: datetime.datetime) -> models.PollCursor:
+    models.PollCursor.objects.get_or_create(company=company)
+    until = now + datetime.timedelta(seconds=settings.AUTOPAY_POLL_LEASE_SECONDS)
+    taken = (
+        models.PollCursor.objects.filter(company=company)
+        .filter(Q(lease_owner="") | Q(lease_until__lt=now) | Q(lease_until__isnull=True))
+        .update(lease_owner=owner, lease_until=until)
+    )
+    if not taken:
+        raise PollBusy(f"another poll of {company.org_no} holds the lease")
+    return models.PollCursor.objects.get(company=company)
+
+
+def _lease_give_back(
+    *, company: company_models.Company, owner: str, result: PollResult, now: datetime.datetime
+) -> None:
+    summary = (
+        f"{result.messages_applied} applied, {result.already_applied} already applied, "
+        f"{result.anomalies} anomalies"
+    )
+    models.PollCursor.objects.filter(company=company, lease_owner=owner).update(
+        lease_owner="",
+        lease_until=None,
+        last_poll_at=now,
+        last_poll_ok=result.ok,
+        last_poll_result=(f"{result.error} ({summary})" if result.error else summary)[:500],
+    )
+
+
+def company_poll(
+    *,
+    company: company_models.Company,
+    clock: Clock,
+    after: int | None = None,
+    max_pages: int | None = None,
+    page_size: int | None = None,
+    client_factory: Callable[..., Any] | None = None,
+) -> PollResult:
+    """Poll the company's feed to its end (or `max_pages`); return what was applied.
+
+    `after` re-reads from an earlier point: messages already applied change nothing, and the cursor never
+    moves back. AutoPay failures end the poll with `error` set (the cursor stays where the last page left it).
+
+    :raises PollBusy: another poll of this company holds the lease.
+    :raises company.selectors.CompanyNotActivated: AutoPay is not activated for the company.
+    """
+    owner = secrets.token_hex(16)
+    cursor = _lease_take(company=company, owner=owner, now=clock())
+    expected = cursor.last_seq
+    start = cursor.last_seq if after is None else max(0, after)
+    result = PollResult(company_id=company.pk, after=start, last_seq=cursor.last_seq)
+    factory = client_factory or company_autopay.autopay_client_for
+    try:
+        with factory(company=company) as client, concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            limit = page_size or settings.AUTOPAY_POLL_PAGE_SIZE
+
+            def fetch(position: int) -> autopay_messages.TolerantMessagePage:
+                return client.messages_tolerant(after=position, limit=limit)
+
+            pending = pool.submit(fetch, start)
+            position = start
+            while True:
+                try:
+                    page = pending.result()
+                except autopay_errors.AutoPayError as exc:
+                    result.error = f"AutoPay: {exc}"
+                    logger.warning("poll of %s stopped at %s: %s", company.org_no, position, exc)
+                    break
+                if not page.messages and not page.malformed:
+                    break
+                # A page that does not move past `position` (only messages seen before) is applied, then the
+                # poll ends: asking again would bring the same page.
+                more = page.next_after > position and (max_pages is None or result.pages + 1 < max_pages)
+                if more:
+                    pending = pool.submit(fetch, page.next_after)
+                expected = _page_apply(
+                    company=company, owner=owner, expected=expected, page=page, result=result, now=clock()
+                )
+                result.last_seq = expected
+                position = max(position, page.next_after)
+                if not more:
+                    break
+    except PollLeaseLost as exc:
+        result.error = str(exc)
+    finally:
+        _lease_give_back(company=company, owner=owner, result=result, now=clock())
+    return result
+
+
+def _page_apply(
+    *,
+    company: company_models.Company,
+    owner: str,
+    expected: int,
+    page: autopay_messages.TolerantMessagePage,
+    result: PollResult,
+    now: datetime.datetime,
+) -> int:
+    """Apply one page in one transaction and advance the cursor; return the cursor's new position."""
+    with transaction.atomic():
+        cursor = models.PollCursor.objects.select_for_update().get(company=company)
+        if cursor.lease_owner != owner or cursor.last_seq != expected:
+            raise PollLeaseLost(
+                f"the poll of {company.org_no} lost its lease "
+                f"(cursor at {cursor.last_seq}, expected {expected})"
+            )
+        ids = [m.id for m in page.messages] + [m.id for m in page.malformed if m.id is not None]
+        done = set(
+            models.AppliedMessage.objects.filter(message_id__in=ids).values_list("message_id", flat=True)
+        )
+        fresh: list[autopay_messages.Message] = []
+        for message in page.messages:
+            if message.id in done:
+                result.already_applied += 1
+            else:
+                done.add(message.id)  # a message twice in one page takes effect once
+                fresh.append(message)
+        malformed = []
+        for entry in page.malformed:
+            if entry.id is not None and entry.id in done:
+                result.already_applied += 1
+                continue
+            if entry.id is not None:
+                done.add(entry.id)
+            malformed.append(entry)
+        anomalies: dict[uuid.UUID, str] = {}
+        by_type: dict[str, list[autopay_messages.Message]] = {}
+        for message in fresh:
+            by_type.setdefault(message.type, []).append(message)
+        for kind, batch in by_type.items():
+            handler = HANDLERS.get(kind)
+            if handler is None:
+                continue
+            anomalies.update(handler(company=company, messages=batch, now=now))
+        rows = [
+            (
+                m.id,
+                m.seq,
+                m.type,
+                _payload(m) if m.type == autopay_messages.ApprovalTokenMessage.type else None,
+            )
+            for m in fresh
+        ] + [(m.id, m.seq or 0, models.MessageType.MALFORMED, None) for m in malformed if m.id is not None]
+        applied_messages_insert(company_id=company.pk, rows=rows, now=now)
+        anomaly_rows = [
+            models.Anomaly(
+                company=company,
+                message_id=m.id,
+                seq=m.seq,
+                type=m.type,
+                raw=_payload(m),
+                reason=reason[:1000],
+                created_at=now,
+            )
+            for m in fresh
+            if (reason := anomalies.get(m.id))
+        ] + [
+            models.Anomaly(
+                company=company,
+                message_id=m.id,
+                seq=m.seq,
+                type=m.type or models.MessageType.MALFORMED,
+                raw=_json_safe(m.raw),
+                reason=f"malformed: {m.reason}"[:1000],
+                created_at=now,
+            )
+            for m in malformed
+        ]
+        # A malformed entry without id or seq cannot be told apart from its redelivery: kept each time seen.
+        models.Anomaly.objects.bulk_create(anomaly_rows, batch_size=1_000)
+        new_seq = max(cursor.last_seq, page.next_after)
+        applied = len(fresh) - sum(1 for m in fresh if m.id in anomalies)
+        models.PollCursor.objects.filter(pk=cursor.pk).update(
+            last_seq=new_seq,
+            messages_applied=F("messages_applied") + len(rows),
+            lease_until=now + datetime.timedelta(seconds=settings.AUTOPAY_POLL_LEASE_SECONDS),
+        )
+    result.pages += 1
+    result.messages_seen += len(page.messages) + len(page.malformed)
+    result.messages_applied += applied
+    result.anomalies += len(anomaly_rows)
+    for m in fresh:
+        result.by_type[m.type] = result.by_type.get(m.type, 0) + 1
+    return new_seq
+
+
+def _payload(message: autopay_messages.Message) -> dict[str, Any]:
+    payload: dict[str, Any] = _json_safe(dataclasses.asdict(message))
+    return payload
+
+
+def _json_safe(value: object) -> Any:
+    return json.loads(json.dumps(value, default=str))
+
+
+def applied_messages_insert(
+    *,
+    company_id: int,
+    rows: Sequence[tuple[uuid.UUID, int, str, Mapping[str, Any] | None]],
+    now: datetime.datetime,
+) -> None:
+    """Record applied message ids (COPY on PostgreSQL); a duplicate id breaks the unique constraint."""
+    if not rows:
+        return
+    if connection.vendor == "postgresql":
+        with (
+            connection.cursor() as cursor,
+            cursor.copy(
+                "COPY autopay_erp_appliedmessage (message_id, company_id, seq, type, applied_at, payload) "
+                "FROM STDIN"
+            ) as copy,
+        ):
+            for message_id, seq, kind, payload in rows:
+                copy.write_row(
+                    (message_id, company_id, seq, kind, now, None if payload is None else json.dumps(payload))
+                )
+        return
+    models.AppliedMessage.objects.bulk_create(
+        [
+            models.AppliedMessage(
+                message_id=message_id,
+                company_id=company_id,
+                seq=seq,
+                type=kind,
+                applied_at=now,
+                payload=payload,
+            )
+            for message_id, seq, kind, payload in rows
+        ],
+        batch_size=500,
+    )

@@ -1,0 +1,292 @@
+"""Posting settled payment lines: one ledger batch, one balanced voucher per line, reconciled with its item.
+
+Each voucher debits the accounts-payable control account with the supplier and credits the bank partner's GL
+account, for the amount actually paid, on the value date; its payables line is reconciled against the open
+supplier item (a line paid below its amount leaves the rest of the item open). The lines go to 6 Posted with
+their voucher. Everything goes through the ledger's bulk services, in the caller's transaction.
+"""
+
+import dataclasses
+import datetime
+from collections.abc import Sequence
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection, transaction
+from django.utils.translation import gettext_lazy as _
+
+from company import models as company_models
+from ledger import errors as ledger_errors
+from ledger import models as ledger_models
+from ledger import selectors as ledger_selectors
+from ledger import services as ledger_services
+from payments import models
+
+# The voucher series settlements are posted in; made for a company the first time it is needed.
+SETTLEMENT_SERIES_CODE = "UTB"
+SETTLEMENT_SERIES_NAME = "Outgoing payments (AutoPay)"
+
+
+class SettlementError(Exception):
+    """A create-accounting-batch request that cannot be carried out; nothing was posted."""
+
+
+@dataclasses.dataclass(frozen=True)
+class SettlementResult:
+    """The batch posted (None when nothing was), and the lines left in 5 Settled with the reason."""
+
+    batch: ledger_models.Batch | None
+    problems: list[tuple[int, str]]
+
+
+@dataclasses.dataclass(frozen=True)
+class _Line:
+    id: int
+    payment_id: int
+    payment_number: int
+    end_to_end_id: str
+    supplier_id: int
+    open_item_id: int
+    item_remaining: Decimal
+    amount_paid: Decimal | None
+    value_date: datetime.date | None
+    gl_account_no: str
+    currency: str
+
+
+def settled_lines_post(
+    *,
+    company: company_models.Company,
+    line_ids: Sequence[int],
+    now: datetime.datetime,
+    user_id: int | None = None,
+) -> SettlementResult:
+    """Post the settled lines (status 5) given; return the batch and the lines not posted, with the reason.
+
+    A line that cannot be posted (no amount paid, more than the item's remainder, no payables or bank account,
+    a locked period) stays in 5 Settled for the accountant's "create accounting batch"; the rest are posted in
+    one batch and go to 6 Posted.
+
+    :raises django.db.DatabaseError: when the database refuses the writes.
+    """
+    with transaction.atomic():
+        lines = _lines_load(company=company, line_ids=line_ids)
+        problems: list[tuple[int, str]] = []
+        payables = (
+            ledger_models.Account.objects.filter(company=company, role=ledger_models.AccountRole.AP_CONTROL)
+            .values_list("id", flat=True)
+            .first()
+        )
+        bank_accounts = dict(
+            ledger_models.Account.objects.filter(
+                company=company, number__in={line.gl_account_no for line in lines}, is_active=True
+            ).values_list("number", "id")
+        )
+        postable: list[_Line] = []
+        for line in lines:
+            problem = _line_problem(line=line, payables=payables, bank_accounts=bank_accounts)
+            if problem:
+                problems.append((line.id, problem))
+            else:
+                postable.append(line)
+        if not postable or payables is None:
+            return SettlementResult(batch=None, problems=problems)
+        batch = None
+        try:
+            with transaction.atomic():
+                batch = _post(
+                    company=company,
+                    lines=postable,
+                    payables=payables,
+                    bank_accounts=bank_accounts,
+                    now=now,
+                    user_id=user_id,
+                )
+        except ledger_errors.LedgerError as exc:
+            batch = None
+            problems.extend(
+                (line.id, f"{line.end_to_end_id}: cannot post the settlement: {exc}") for line in postable
+            )
+        return SettlementResult(batch=batch, problems=problems)
+
+
+def _lines_load(*, company: company_models.Company, line_ids: Sequence[int]) -> list[_Line]:
+    rows = (
+        models.PaymentLine.objects.select_for_update(no_key=True, of=("self",))
+        .filter(company=company, pk__in=list(line_ids), status=models.LineStatus.SETTLED)
+        .order_by("id")
+        .values_list(
+            "id",
+            "payment_id",
+            "payment__number",
+            "end_to_end_id",
+            "supplier_id",
+            "open_item_id",
+            "open_item__remaining_amount",
+            "amount_paid",
+            "value_date",
+            "payment__bank_partner__gl_account_no",
+            "currency",
+        )
+    )
+    return [_Line(*row) for row in rows]
+
+
+def _line_problem(*, line: _Line, payables: int | None, bank_accounts: dict[str, int]) -> str:
+    where = f"{line.end_to_end_id}: "
+    if payables is None:
+        return where + "the company has no accounts-payable control account to post the settlement to"
+    if line.gl_account_no not in bank_accounts:
+        return where + f"the bank partner's GL account {line.gl_account_no!r} is not an active account"
+    if line.amount_paid is None or line.amount_paid <= 0:
+        return where + "AutoPay reported no amount paid: nothing to post"
+    if line.value_date is None:
+        return where + "AutoPay reported no value date"
+    if line.amount_paid > line.item_remaining:
+        return where + f"paid {line.amount_paid}, more than the item's remainder {line.item_remaining}"
+    return ""
+
+
+def _post(
+    *,
+    company: company_models.Company,
+    lines: Sequence[_Line],
+    payables: int,
+    bank_accounts: dict[str, int],
+    now: datetime.datetime,
+    user_id: int | None,
+) -> ledger_models.Batch:
+    series, _created = ledger_models.VoucherSeries.objects.get_or_create(
+        company=company, code=SETTLEMENT_SERIES_CODE, defaults={"name": SETTLEMENT_SERIES_NAME}
+    )
+    batch = ledger_services.batch_create(
+        company=company, description=f"AutoPay settlement {now:%Y-%m-%d %H:%M}", source="settlement", now=now
+    )
+    vouchers = []
+    for line in lines:
+        # Both checked by _line_problem.
+        assert line.amount_paid is not None
+        assert line.value_date is not None
+        text = f"Payment {line.payment_number} {line.end_to_end_id}"
+        vouchers.append(
+            ledger_services.VoucherSpec(
+                date=line.value_date,
+                description=text,
+                lines=(
+                    ledger_services.LineSpec(
+                        account_id=payables,
+                        amount=line.amount_paid,
+                        supplier_id=line.supplier_id,
+                        description=text,
+                        currency=line.currency,
+                    ),
+                    ledger_services.LineSpec(
+                        account_id=bank_accounts[line.gl_account_no],
+                        amount=-line.amount_paid,
+                        description=text,
+                        currency=line.currency,
+                    ),
+                ),
+            )
+        )
+    voucher_ids = ledger_services.vouchers_post_bulk(
+        company=company, series=series, batch=batch, vouchers=vouchers, now=now
+    )
+    payables_line_of = dict(
+        ledger_selectors.journal_lines_of_batch(batch=batch, account_id=payables)
+        .order_by()
+        .values_list("voucher_id", "id")
+    )
+    ledger_services.reconciliations_create_bulk(
+        company=company,
+        items=[
+            ledger_services.ReconciliationSpec(
+                open_item_id=line.open_item_id,
+                journal_line_id=payables_line_of[voucher_id],
+                amount=line.amount_paid,  # type: ignore[arg-type]  # checked by _line_problem
+            )
+            for line, voucher_id in zip(lines, voucher_ids, strict=True)
+        ],
+        now=now,
+    )
+    _lines_posted(lines=lines, voucher_ids=voucher_ids, now=now)
+    models.PaymentEvent.objects.bulk_create(
+        [
+            models.PaymentEvent(
+                payment_id=line.payment_id,
+                line_id=line.id,
+                company=company,
+                kind=models.PaymentEventKind.POSTED,
+                at=now,
+                actor_id=user_id,
+                details={
+                    "from": 5,
+                    "to": 6,
+                    "voucher": voucher_id,
+                    "batch": batch.pk,
+                    "amount": str(line.amount_paid),
+                },
+            )
+            for line, voucher_id in zip(lines, voucher_ids, strict=True)
+        ],
+        batch_size=2_000,
+    )
+    return batch
+
+
+def _lines_posted(*, lines: Sequence[_Line], voucher_ids: Sequence[int], now: datetime.datetime) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE payments_paymentline AS l SET status = %s, voucher_id = v.voucher_id, "
+                "posted_at = %s, "
+                "status_changed_at = %s FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, voucher_id) "
+                "WHERE l.id = v.id",
+                [models.LineStatus.POSTED.value, now, now, [line.id for line in lines], list(voucher_ids)],
+            )
+        return
+    models.PaymentLine.objects.bulk_update(
+        [
+            models.PaymentLine(
+                id=line.id, status=models.LineStatus.POSTED, voucher_id=voucher_id, posted_at=now,
+                status_changed_at=now,
+            )
+            for line, voucher_id in zip(lines, voucher_ids, strict=True)
+        ],
+        ["status", "voucher_id", "posted_at", "status_changed_at"],
+        batch_size=500,
+    )  # fmt: skip
+
+
+def payment_lines_batch_create(
+    *,
+    company: company_models.Company,
+    lines: Sequence[models.PaymentLine] | Sequence[int],
+    user: AbstractBaseUser | None,
+    now: datetime.datetime,
+) -> ledger_models.Batch:
+    """Post the settled lines an accountant chose ("create accounting batch"); return the batch.
+
+    :raises SettlementError: a line is not the company's, not in 5 Settled, or cannot be posted (nothing is
+        posted then).
+    """
+    ids = sorted({line if isinstance(line, int) else line.pk for line in lines})
+    if not ids:
+        raise SettlementError(_("Choose at least one settled line."))
+    with transaction.atomic():
+        found = set(
+            models.PaymentLine.objects.select_for_update(no_key=True)
+            .filter(company=company, pk__in=ids, status=models.LineStatus.SETTLED)
+            .values_list("id", flat=True)
+        )
+        missing = [line_id for line_id in ids if line_id not in found]
+        if missing:
+            raise SettlementError(
+                _("Lines %(ids)s are not settled lines of this company waiting for an accounting batch.")
+                % {"ids": ", ".join(str(i) for i in missing)}
+            )
+        result = settled_lines_post(company=company, line_ids=ids, now=now, user_id=user.pk if user else None)
+        if result.problems or result.batch is None:
+            # Raising rolls back what was posted: not one of them is posted unless all are.
+            raise SettlementError("; ".join(reason for _line_id, reason in result.problems))
+    return result.batch

@@ -1,0 +1,147 @@
+"""The poll of AutoPay's feed against the simulator over HTTP: exactly once, anomalies, the command."""
+
+import datetime
+import io
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from autopay_erp import models, poll
+from autopay_sim import models as sim_models
+from ledger import models as ledger_models
+from ledger import selectors as ledger_selectors
+from payments import models as payment_models
+from tests.payments import outgoing_world
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def autopay_url(live_server, settings) -> str:
+    settings.AUTOPAY_BASE_URL = f"{live_server.url}/autopay"
+    return settings.AUTOPAY_BASE_URL
+
+
+@pytest.fixture
+def now() -> datetime.datetime:
+    return timezone.now()
+
+
+@pytest.fixture
+def today(now) -> datetime.date:
+    return timezone.localdate(now)
+
+
+def paid_world(
+    *, today, now, count: int = 6, ebf_post_settlement: bool = True, reject_share: float = 0.0
+) -> outgoing_world.World:
+    amounts = [Decimal("100.00") + n for n in range(count)]
+    world = outgoing_world.world_create(
+        amounts=amounts, today=today, now=now, ebf_post_settlement=ebf_post_settlement, lines_per_payment=3
+    )
+    outgoing_world.world_upload(world, now=now)
+    outgoing_world.sim_approve_all(org_no=world.company.org_no, now=now)
+    outgoing_world.sim_bank_day(day=today, now=now, reject_share=reject_share)
+    return world
+
+
+def sim_message_count(world: outgoing_world.World) -> int:
+    return sim_models.Message.objects.filter(company__org_no=world.company.org_no).count()
+
+
+def test_a_poll_applies_every_message_and_posts_each_paid_line(autopay_url, today, now):
+    world = paid_world(today=today, now=now)
+    result = poll.company_poll(company=world.company, clock=timezone.now)
+    assert (result.ok, result.messages_applied, result.anomalies) == (True, sim_message_count(world), 0)
+    assert {line.status for line in world.lines()} == {payment_models.LineStatus.POSTED}
+
+
+def test_a_second_poll_finds_nothing_new(autopay_url, today, now):
+    world = paid_world(today=today, now=now)
+    poll.company_poll(company=world.company, clock=timezone.now)
+    again = poll.company_poll(company=world.company, clock=timezone.now)
+    assert (again.messages_seen, again.messages_applied) == (0, 0)
+
+
+def test_rereading_from_the_start_applies_nothing_twice(autopay_url, today, now):
+    world = paid_world(today=today, now=now)
+    poll.company_poll(company=world.company, clock=timezone.now)
+    again = poll.company_poll(company=world.company, clock=timezone.now, after=0, page_size=4)
+    assert (again.already_applied, again.messages_applied, ledger_models.Voucher.objects.filter(
+        company=world.company).count()) == (sim_message_count(world), 0, 6)  # fmt: skip
+
+
+def test_the_cursor_records_the_poll(autopay_url, today, now):
+    world = paid_world(today=today, now=now)
+    poll.company_poll(company=world.company, clock=timezone.now)
+    cursor = models.PollCursor.objects.get(company=world.company)
+    last = sim_models.Message.objects.filter(company__org_no=world.company.org_no).latest("seq").seq
+    assert (cursor.last_seq, cursor.messages_applied, cursor.last_poll_ok, cursor.lease_owner) == (
+        last,
+        sim_message_count(world),
+        True,
+        "",
+    )
+
+
+def test_every_applied_message_id_is_stored(autopay_url, today, now):
+    world = paid_world(today=today, now=now)
+    poll.company_poll(company=world.company, clock=timezone.now)
+    sim_ids = set(
+        sim_models.Message.objects.filter(company__org_no=world.company.org_no).values_list("uid", flat=True)
+    )
+    assert (
+        set(models.AppliedMessage.objects.filter(company=world.company).values_list("message_id", flat=True))
+        == sim_ids
+    )
+
+
+def test_a_poll_while_another_holds_the_lease_is_refused(autopay_url, today, now):
+    world = paid_world(today=today, now=now, count=1)
+    poll._lease_take(company=world.company, owner="other", now=timezone.now())
+    with pytest.raises(poll.PollBusy):
+        poll.company_poll(company=world.company, clock=timezone.now)
+
+
+def test_an_expired_lease_is_taken_over(autopay_url, today, now, settings):
+    world = paid_world(today=today, now=now, count=1)
+    poll._lease_take(company=world.company, owner="crashed", now=timezone.now() - datetime.timedelta(hours=1))
+    assert poll.company_poll(company=world.company, clock=timezone.now).ok
+
+
+def test_a_page_applied_after_losing_the_lease_changes_nothing(autopay_url, today, now):
+    world = paid_world(today=today, now=now, count=1)
+
+    def clock_taken_over() -> datetime.datetime:
+        # Every time the poll looks at the clock, another poll has just taken the lease over.
+        models.PollCursor.objects.filter(company=world.company).update(lease_owner="other")
+        return timezone.now()
+
+    result = poll.company_poll(company=world.company, clock=clock_taken_over)
+    assert (result.ok, models.AppliedMessage.objects.filter(company=world.company).count()) == (False, 0)
+
+
+def test_the_command_prints_what_it_applied(autopay_url, today, now):
+    world = paid_world(today=today, now=now, count=2)
+    out = io.StringIO()
+    call_command("poll_autopay", "--company", world.company.org_no, stdout=out)
+    assert f"{world.company.org_no}: {sim_message_count(world)} applied" in out.getvalue()
+
+
+def test_the_command_with_after_reapplies_nothing(autopay_url, today, now):
+    world = paid_world(today=today, now=now, count=2)
+    call_command("poll_autopay", "--company", world.company.org_no, stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("poll_autopay", "--company", world.company.org_no, "--after", "0", stdout=out)
+    assert (
+        f"{world.company.org_no}: 0 applied (none), {sim_message_count(world)} already applied"
+        in out.getvalue()
+    )
+
+
+def test_every_voucher_of_a_poll_balances(autopay_url, today, now):
+    world = paid_world(today=today, now=now)
+    poll.company_poll(company=world.company, clock=timezone.now)
+    assert list(ledger_selectors.vouchers_unbalanced(company=world.company)) == []

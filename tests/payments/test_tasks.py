@@ -1,0 +1,54 @@
+"""A large selection uploads in a Celery task: a real worker through Redis, against the simulator."""
+
+import datetime
+import time
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from rest_framework.test import APIClient
+
+from autopay_erp.celery import app
+from payments import models
+from payments.services import proposal
+from tests.payments import factories
+from tests.payments.factories import NOW
+
+pytestmark = [pytest.mark.broker, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def payments(activated, bank_partner):
+    for day in range(3):
+        factories.PayableItemFactory.create(company=activated, due_date=datetime.date(2026, 12, 1 + day))
+    return proposal.payment_proposal_create(
+        company=activated,
+        bank_partner=bank_partner,
+        due_date_to=datetime.date(2026, 12, 31),
+        actor=None,
+        now=NOW,
+    ).payments
+
+
+def test_large_selection_uploads_in_a_worker_with_progress(payments, accountant, settings):
+    settings.PAYMENTS_UPLOAD_IN_BACKGROUND_OVER = 2
+    api = APIClient()
+    api.force_authenticate(accountant)
+    # Tasks earlier tests queued with no worker running would be consumed first.
+    app.control.purge()
+    with start_worker(app, pool="solo", queues=["default"], perform_ping_check=False, shutdown_timeout=10):
+        answer = api.post("/api/payments/upload/", {"payments": [p.pk for p in payments]}, format="json")
+        run_id = answer.json()["upload_run"]
+        for _ in range(300):
+            run = api.get(f"/api/payment-upload-runs/{run_id}/").json()
+            if run["status"] == "done":
+                break
+            time.sleep(0.2)
+    statuses = set(
+        models.Payment.objects.filter(pk__in=[p.pk for p in payments]).values_list("status", flat=True)
+    )
+    assert (answer.status_code, run["done"], sorted(run["uploaded"]), statuses) == (
+        202,
+        3,
+        sorted(p.number for p in payments),
+        {models.PaymentStatus.TRANSFERRED},
+    )
