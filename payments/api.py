@@ -19,11 +19,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from company import audit as company_audit
 from company import models as company_models
 from company import tenancy
 from ledger import models as ledger_models
 from payments import errors, models, selectors
-from payments.services import editing, guard, proposal, upload
+from payments.services import authorise, editing, guard, proposal, upload
 
 ERROR = inline_serializer(
     "PaymentError", fields={"error": serializers.CharField(), "detail": serializers.CharField()}
@@ -193,10 +194,18 @@ class ProposalPreviewSerializer(serializers.Serializer):
     left_out = LeftOutSerializer(many=True)
 
 
+OTP_HELP = "A fresh two-factor code, where the company requires two-factor authentication."
+
+
+class UploadRequestSerializer(serializers.Serializer):
+    otp = serializers.CharField(required=False, allow_blank=True, max_length=16, help_text=OTP_HELP)
+
+
 class UploadSelectionSerializer(serializers.Serializer):
     payments = serializers.ListField(
         child=serializers.IntegerField(min_value=1), min_length=1, max_length=10_000
     )
+    otp = serializers.CharField(required=False, allow_blank=True, max_length=16, help_text=OTP_HELP)
 
 
 class RefusedSerializer(serializers.Serializer):
@@ -242,6 +251,7 @@ class ReduceSerializer(serializers.Serializer):
 
 class OverrideSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500, trim_whitespace=True)
+    otp = serializers.CharField(required=False, allow_blank=True, max_length=16, help_text=OTP_HELP)
 
 
 # Filters
@@ -354,15 +364,23 @@ class PaymentViewSet(mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
-        request=None,
-        responses={200: PaymentSerializer, 409: ERROR, 502: ERROR},
+        request=UploadRequestSerializer,
+        responses={200: PaymentSerializer, 403: ERROR, 409: ERROR, 502: ERROR},
         summary="Upload a proposal to AutoPay (409 when it is not in status 1 or has a flag not overridden)",
     )
     @action(detail=True, methods=["post"])
     def upload(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         payment = self.get_object()
+        given = UploadRequestSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
         try:
-            upload.payment_upload(payment=payment, actor=request.user, now=timezone.now())
+            upload.payment_upload_check(payment=payment)
+            authorise.second_factor_check(
+                user=request.user, companies=[payment.company], code=given.validated_data.get("otp")
+            )
+            upload.payment_upload(
+                payment=payment, actor=request.user, now=timezone.now(), ip=company_audit.client_ip(request)
+            )
         except errors.PaymentError as exc:
             return _error(exc)
         return Response(PaymentSerializer(self.get_queryset().get(pk=payment.pk)).data)
@@ -386,6 +404,14 @@ class PaymentViewSet(mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet):
             {"payment": pk, "number": None, "reason": "No such payment."} for pk in wanted if pk not in found
         ]
         now = timezone.now()
+        try:
+            authorise.second_factor_check(
+                user=request.user,
+                companies={p.company_id: p.company for p in found.values()}.values(),
+                code=given.validated_data.get("otp"),
+            )
+        except errors.PaymentError as exc:
+            return _error(exc)
         if len(found) > settings.PAYMENTS_UPLOAD_IN_BACKGROUND_OVER:
             run = upload.upload_run_start(
                 payment_ids=[pk for pk in wanted if pk in found], actor=request.user, now=now
@@ -393,7 +419,10 @@ class PaymentViewSet(mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet):
             answer = {"uploaded": [], "refused": unknown, "task_id": run.task_id, "upload_run": run.pk}
             return Response(UploadResultSerializer(answer).data, status=status.HTTP_202_ACCEPTED)
         outcome = upload.payments_upload(
-            payments=[found[pk] for pk in wanted if pk in found], actor=request.user, now=now
+            payments=[found[pk] for pk in wanted if pk in found],
+            actor=request.user,
+            now=now,
+            ip=company_audit.client_ip(request),
         )
         answer = {
             "uploaded": [payment.number for payment in outcome.uploaded],
@@ -477,8 +506,15 @@ class PaymentLineFlagViewSet(viewsets.ReadOnlyModelViewSet):
         given = OverrideSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         try:
+            authorise.second_factor_check(
+                user=request.user, companies=[flag.company], code=given.validated_data.get("otp")
+            )
             overridden = guard.payment_line_flag_override(
-                flag=flag, actor=request.user, reason=given.validated_data["reason"], now=timezone.now()
+                flag=flag,
+                actor=request.user,
+                reason=given.validated_data["reason"],
+                now=timezone.now(),
+                ip=company_audit.client_ip(request),
             )
         except errors.PaymentError as exc:
             return _error(exc)

@@ -63,3 +63,10 @@ class UploadFailed(PaymentError):
     def __init__(self, message: str, *, code: str | None = None, retryable: bool = False) -> None:
         super().__init__(message, code=code)
         self.retryable = retryable
+
+
+class SecondFactorRefused(PaymentError):
+    """The company asks for a fresh two-factor code, and none, or a wrong one, was given."""
+
+    code = "otp_required"
+    http_status = 403

@@ -88,3 +88,4 @@ class PaymentDateForm(forms.Form):
 
 class OverrideForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=500)
+    otp = forms.CharField(label=_("Two-factor code"), max_length=16, required=False)

@@ -20,9 +20,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from company import audit as company_audit
 from company import context_processors
 from payments import errors, forms, models, selectors
-from payments.services import editing, guard, proposal, upload
+from payments.services import authorise, editing, guard, proposal, upload
 
 PAYMENTS_PER_PAGE = 25
 
@@ -140,7 +141,13 @@ def payment_detail(request: HttpRequest, payment_id: int) -> HttpResponse:
 def payment_upload(request: HttpRequest, payment_id: int) -> HttpResponse:
     payment = _payment_or_404(request, payment_id)
     try:
-        upload.payment_upload(payment=payment, actor=request.user, now=timezone.now())
+        upload.payment_upload_check(payment=payment)
+        authorise.second_factor_check(
+            user=request.user, companies=[payment.company], code=request.POST.get("otp", "").strip()
+        )
+        upload.payment_upload(
+            payment=payment, actor=request.user, now=timezone.now(), ip=company_audit.client_ip(request)
+        )
     except errors.PaymentError as exc:
         messages.error(request, exc.message)
     else:
@@ -159,10 +166,21 @@ def payments_upload_selected(request: HttpRequest) -> HttpResponse:
         messages.warning(request, _("Choose the payments to upload."))
         return HttpResponseRedirect(reverse("payments"))
     now = timezone.now()
+    try:
+        authorise.second_factor_check(
+            user=request.user,
+            companies={p.company_id: p.company for p in chosen}.values(),
+            code=request.POST.get("otp", "").strip(),
+        )
+    except errors.PaymentError as exc:
+        messages.error(request, exc.message)
+        return HttpResponseRedirect(reverse("payments"))
     if len(chosen) > settings.PAYMENTS_UPLOAD_IN_BACKGROUND_OVER:
         run = upload.upload_run_start(payment_ids=[p.pk for p in chosen], actor=request.user, now=now)
         return HttpResponseRedirect(reverse("payment-upload-run", args=[run.pk]))
-    outcome = upload.payments_upload(payments=chosen, actor=request.user, now=now)
+    outcome = upload.payments_upload(
+        payments=chosen, actor=request.user, now=now, ip=company_audit.client_ip(request)
+    )
     if outcome.uploaded:
         messages.success(
             request,
@@ -258,8 +276,15 @@ def flag_override(request: HttpRequest, flag_id: int) -> HttpResponse:
         messages.error(request, _("An override needs a reason."))
         return _to_detail(flag.line.payment_id)
     try:
+        authorise.second_factor_check(
+            user=request.user, companies=[flag.company], code=form.cleaned_data["otp"].strip()
+        )
         guard.payment_line_flag_override(
-            flag=flag, actor=request.user, reason=form.cleaned_data["reason"], now=timezone.now()
+            flag=flag,
+            actor=request.user,
+            reason=form.cleaned_data["reason"],
+            now=timezone.now(),
+            ip=company_audit.client_ip(request),
         )
     except errors.PaymentError as exc:
         messages.error(request, exc.message)

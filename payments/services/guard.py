@@ -12,6 +12,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext
 
+from company import audit as company_audit
 from company import models as company_models
 from ledger import selectors as ledger_selectors
 from payments import errors, models
@@ -99,7 +100,7 @@ def user_is_approver(*, user: Any, company: company_models.Company) -> bool:
 
 
 def payment_line_flag_override(
-    *, flag: models.PaymentLineFlag, actor: Any, reason: str, now: datetime.datetime
+    *, flag: models.PaymentLineFlag, actor: Any, reason: str, now: datetime.datetime, ip: str = ""
 ) -> models.PaymentLineFlag:
     """Override a flag with a reason, as an approver of the flag's company; write the event.
 
@@ -136,5 +137,13 @@ def payment_line_flag_override(
             at=now,
             actor=actor,
             details={"flag": locked.pk, "kind": locked.kind, "reason": locked.override_reason},
+        )
+        company_audit.audit_event_record(
+            event=company_models.AuditEventKind.PAYMENT_FLAG_OVERRIDDEN,
+            user=actor,
+            company=payment.company,
+            ip=ip,
+            details={"payment": payment.number, "flag": locked.kind, "reason": locked.override_reason},
+            now=now,
         )
         return locked

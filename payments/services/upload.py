@@ -23,7 +23,9 @@ from autopay_client import client as autopay_client
 from autopay_client import errors as autopay_errors
 from autopay_client import messages as autopay_messages
 from autopay_client import pain001
+from company import audit as company_audit
 from company import autopay as company_autopay
+from company import models as company_models
 from company import selectors as company_selectors
 from payments import errors, models
 
@@ -50,6 +52,15 @@ def _not_proposal(payment: models.Payment) -> errors.PaymentNotProposal:
             number=payment.number, status=payment.get_status_display()
         )
     )
+
+
+def payment_upload_check(*, payment: models.Payment) -> None:
+    """Tell whether the payment may be uploaded now, before anything is asked of the user or of AutoPay.
+
+    :raises errors.PaymentNotProposal: the payment is not in status 1.
+    :raises errors.PaymentFlagged: a line has a flag that is not overridden.
+    """
+    _refusal_check(payment)
 
 
 def _refusal_check(payment: models.Payment) -> None:
@@ -135,7 +146,12 @@ def payment_upload_prepare(*, payment: models.Payment, actor: Any, now: datetime
 
 
 def payment_upload_record(
-    *, payment: models.Payment, receipt: autopay_messages.PaymentReceipt, actor: Any, now: datetime.datetime
+    *,
+    payment: models.Payment,
+    receipt: autopay_messages.PaymentReceipt,
+    actor: Any,
+    now: datetime.datetime,
+    ip: str = "",
 ) -> models.Payment:
     """Record AutoPay's receipt: the reference, status 2 for the payment and its lines, who and when.
 
@@ -165,6 +181,18 @@ def payment_upload_record(
                 "autopay_status": str(receipt.status),
                 "sha256": locked.document_sha256,
             },
+        )
+        company_audit.audit_event_record(
+            event=company_models.AuditEventKind.PAYMENT_UPLOADED,
+            user=actor,
+            company=locked.company,
+            ip=ip,
+            details={
+                "payment": locked.number,
+                "autopay_reference": receipt.reference,
+                "total": str(locked.total),
+            },
+            now=now,
         )
         return locked
 
@@ -200,6 +228,7 @@ def payment_upload(
     actor: Any,
     now: datetime.datetime,
     client: autopay_client.AutoPayClient | None = None,
+    ip: str = "",
 ) -> models.Payment:
     """Upload one proposal to AutoPay and record it as transferred; a retry sends the stored document again.
 
@@ -237,7 +266,7 @@ def payment_upload(
             )
             _refusal_record(payment=prepared, actor=actor, now=now, error=failure, forget=forget)
             raise failure from exc
-        return payment_upload_record(payment=prepared, receipt=receipt, actor=actor, now=now)
+        return payment_upload_record(payment=prepared, receipt=receipt, actor=actor, now=now, ip=ip)
     finally:
         if own_client:
             client.close()
@@ -249,6 +278,7 @@ def payments_upload(
     actor: Any,
     now: datetime.datetime,
     clients: dict[int, autopay_client.AutoPayClient] | None = None,
+    ip: str = "",
 ) -> UploadOutcome:
     """Upload each payment in turn; return the ones uploaded and the ones refused with the reason.
 
@@ -283,7 +313,7 @@ def payments_upload(
                     continue
                 opened[payment.company_id] = client
             try:
-                uploaded.append(payment_upload(payment=payment, actor=actor, now=now, client=client))
+                uploaded.append(payment_upload(payment=payment, actor=actor, now=now, client=client, ip=ip))
             except errors.PaymentError as exc:
                 refused.append(Refusal(payment.pk, payment.number, exc.message, exc.code))
     finally:

@@ -162,7 +162,13 @@ def demo_seed(*, today: datetime.date, now: datetime.datetime) -> Tally:
     tally = Tally()
     with transaction.atomic():
         company = _get_or_create(
-            tally, "company", company_models.Company, {"name": COMPANY_NAME}, org_no=COMPANY_ORG_NO
+            tally,
+            "company",
+            company_models.Company,
+            # Two-factor is off in the demo so that a newcomer can upload without enrolling a device first;
+            # an administrator turns it on in the admin (docs/security.md).
+            {"name": COMPANY_NAME, "two_factor_required": False},
+            org_no=COMPANY_ORG_NO,
         )
         accounts = {
             number: _get_or_create(
