@@ -84,6 +84,7 @@ EXPECT_TRANSACTION_OR_END = _("a transaction or the assignment end")
 
 # camt.054
 XML_SYNTAX = _("The XML is not well-formed at line %(line)s: %(detail)s")
+XML_TRUNCATED = _("The file ends before its camt.054 document does: it is incomplete.")
 XML_INVALID = _("The file does not follow the %(version)s schema: %(detail)s")
 XML_DTD = _(
     "The file declares a document type (DTD), which camt.054 notifications never do; it is refused "

@@ -34,12 +34,12 @@ TEXT_TYPES = frozenset({"20", "21"})
 _TYPE = r"(1[0-9]|2[01])"
 # Amount item 1: type, transaction number, Nets date, (centre id, day code, partial settlement, serial
 # number), sign, amount in øre, KID right-aligned and blank-filled, filler/card drawer.
-_ITEM1 = re.compile(r"NY09" + _TYPE + r"30(\d{7})(\d{6})\d{10}([-0])(\d{17})( *\d*-?)[\d ]{6}")
+_ITEM1 = re.compile(r"NY09" + _TYPE + r"30(\d{7})(\d{6})\d{10}([-0])(\d{17})( *\d*-?)[\d ]{6}", re.ASCII)
 # Amount item 2: type, transaction number, form number, agreement id/archive reference, filler (in use in
 # Nets' own sample), bank date, debit account, filler.
-_ITEM2 = re.compile(r"NY09" + _TYPE + r"31(\d{7})\d{10}(\d{9})[^\x00-\x1f\x7f]{7}\d{6}(\d{11})\d{22}")
+_ITEM2 = re.compile(r"NY09" + _TYPE + r"31(\d{7})\d{10}(\d{9})[^\x00-\x1f\x7f]{7}\d{6}(\d{11})\d{22}", re.ASCII)
 # Amount item 3 (types 20 and 21): type, transaction number, free text, filler.
-_ITEM3 = re.compile(r"NY09(2[01])32(\d{7})([^\x00-\x1f\x7f]{40})\d{25}")
+_ITEM3 = re.compile(r"NY09(2[01])32(\d{7})([^\x00-\x1f\x7f]{40})\d{25}", re.ASCII)
 _ZEROS_9 = "0" * 9
 _ZEROS_11 = "0" * 11
 _BLOCK_SIZE = 1 << 20
