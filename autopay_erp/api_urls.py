@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 
 from company import api as company_api
 from company import api_activation as company_api_activation
+from factoring import api as factoring_api
 from ledger import api as ledger_api
 
 router = DefaultRouter()
@@ -15,6 +16,9 @@ router.register("customers", ledger_api.CustomerViewSet, basename="customer")
 router.register("open-items", ledger_api.OpenItemViewSet, basename="open-item")
 router.register("vouchers", ledger_api.VoucherViewSet, basename="voucher")
 router.register("reconciliations", ledger_api.ReconciliationViewSet, basename="reconciliation")
+router.register("factoring-companies", factoring_api.FactoringCompanyViewSet, basename="factoring-company")
+router.register("incoming-files", factoring_api.IncomingFileViewSet, basename="api-incoming-file")
+router.register("incoming-payments", factoring_api.IncomingPaymentViewSet, basename="incoming-payment")
 
 urlpatterns = [
     path("token/", authtoken_views.obtain_auth_token, name="api-token"),

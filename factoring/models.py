@@ -26,6 +26,10 @@ class FactoringCompany(models.Model):
     the KID, 0 for not used; "0;0" matches the whole KID against an open item's KID.
     """
 
+    # gl_account and voucher_series have no foreign-key constraint in the database, as the ledger's own tables
+    # (docs/ledger.md): a constraint would stop the ledger's TRUNCATE guards from speaking first. The services
+    # check both on every save, and PROTECT keeps the ORM from deleting them.
+
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="factoring_companies")
     number = models.PositiveIntegerField(_("Fact.selsk.nr/KID-def."))
     name = models.CharField(_("name"), max_length=100, blank=True, default="")
@@ -48,6 +52,7 @@ class FactoringCompany(models.Model):
         ledger_models.Account,
         on_delete=models.PROTECT,
         related_name="+",
+        db_constraint=False,
         verbose_name=_("OCR bankkontonr."),
         help_text=_("The general-ledger bank account debited."),
     )
@@ -55,6 +60,7 @@ class FactoringCompany(models.Model):
         ledger_models.VoucherSeries,
         on_delete=models.PROTECT,
         related_name="+",
+        db_constraint=False,
         verbose_name=_("Bilagsserienr."),
     )
     write_off_tolerance = MoneyField(
