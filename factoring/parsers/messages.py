@@ -36,14 +36,16 @@ CHUNK_SIZE = _("The chunk size must be at least 1.")
 OCR_LINE_LENGTH = _(
     "Line %(line)s is %(length)s characters long; OCR Giro lines have 80 (wrong file or wrong encoding?)."
 )
-OCR_LINE_TOO_LONG = _("Line %(line)s is longer than an OCR Giro line of 80 characters (not an OCR Giro file?).")
+OCR_LINE_TOO_LONG = _(
+    "Line %(line)s is longer than an OCR Giro line of 80 characters (not an OCR Giro file?)."
+)
 OCR_NOT_NY = _("Line %(line)s does not start with the format code NY.")
 OCR_UNKNOWN_RECORD = _("Line %(line)s has the unknown record type %(record_type)s.")
 OCR_BAD_RECORD = _("Line %(line)s is not a valid %(record)s record.")
 OCR_UNEXPECTED_RECORD = _("Line %(line)s: a %(found)s record where %(expected)s was expected.")
 OCR_AVTALEGIRO = _(
-    "Line %(line)s starts an AvtaleGiro assignment (service code 21); only OCR Giro payments (service code 09) "
-    "can be imported."
+    "Line %(line)s starts an AvtaleGiro assignment (service code 21); "
+    "only OCR Giro payments (service code 09) can be imported."
 )
 OCR_TRUNCATED = _("The file ends at line %(line)s before %(expected)s: it is incomplete.")
 OCR_AFTER_END = _("Line %(line)s comes after the transmission end record.")
@@ -110,7 +112,8 @@ CAMT_DETAIL_CURRENCY = _(
     "Line %(line)s: a transaction detail is in %(found)s, but the entry is in %(expected)s."
 )
 CAMT_BATCH_COUNT = _(
-    "Line %(line)s: the batch states %(stated)s transactions, but the entry has %(counted)s transaction details."
+    "Line %(line)s: the batch states %(stated)s transactions, "
+    "but the entry has %(counted)s transaction details."
 )
 CAMT_SUMMARY = _(
     "Line %(line)s: the notification's transaction summary (%(element)s) states %(stated)s, "

@@ -37,7 +37,9 @@ _TYPE = r"(1[0-9]|2[01])"
 _ITEM1 = re.compile(r"NY09" + _TYPE + r"30(\d{7})(\d{6})\d{10}([-0])(\d{17})( *\d*-?)[\d ]{6}", re.ASCII)
 # Amount item 2: type, transaction number, form number, agreement id/archive reference, filler (in use in
 # Nets' own sample), bank date, debit account, filler.
-_ITEM2 = re.compile(r"NY09" + _TYPE + r"31(\d{7})\d{10}(\d{9})[^\x00-\x1f\x7f]{7}\d{6}(\d{11})\d{22}", re.ASCII)
+_ITEM2 = re.compile(
+    r"NY09" + _TYPE + r"31(\d{7})\d{10}(\d{9})[^\x00-\x1f\x7f]{7}\d{6}(\d{11})\d{22}", re.ASCII
+)
 # Amount item 3 (types 20 and 21): type, transaction number, free text, filler.
 _ITEM3 = re.compile(r"NY09(2[01])32(\d{7})([^\x00-\x1f\x7f]{40})\d{25}", re.ASCII)
 _ZEROS_9 = "0" * 9
@@ -85,8 +87,9 @@ class OcrGiroFile:
             rest = lines.pop()
             self._lines_read += len(lines)
             if len(rest) > LINE_LENGTH + 1:
-                raise ParseError(m.OCR_LINE_TOO_LONG, line_no=self._lines_read + 1,
-                                 params={"line": self._lines_read + 1})
+                raise ParseError(
+                    m.OCR_LINE_TOO_LONG, line_no=self._lines_read + 1, params={"line": self._lines_read + 1}
+                )
             yield lines
         if rest:
             yield [rest]
@@ -96,7 +99,9 @@ class OcrGiroFile:
     @staticmethod
     def _bad_line(line: str, line_no: int, record_type: str) -> ParseError:
         if len(line) != LINE_LENGTH:
-            return ParseError(m.OCR_LINE_LENGTH, line_no=line_no, params={"line": line_no, "length": len(line)})
+            return ParseError(
+                m.OCR_LINE_LENGTH, line_no=line_no, params={"line": line_no, "length": len(line)}
+            )
         if not line.startswith("NY"):
             return ParseError(m.OCR_NOT_NY, line_no=line_no, params={"line": line_no})
         found = line[6:8]
@@ -108,7 +113,11 @@ class OcrGiroFile:
             return ParseError(
                 m.OCR_UNEXPECTED_RECORD,
                 line_no=line_no,
-                params={"line": line_no, "found": m.RECORD_NAMES[found], "expected": m.RECORD_NAMES[record_type]},
+                params={
+                    "line": line_no,
+                    "found": m.RECORD_NAMES[found],
+                    "expected": m.RECORD_NAMES[record_type],
+                },
             )
         if line[2:4] == "21" and record_type == "20":
             return ParseError(m.OCR_AVTALEGIRO, line_no=line_no, params={"line": line_no})
@@ -116,7 +125,9 @@ class OcrGiroFile:
             m.OCR_BAD_RECORD, line_no=line_no, params={"line": line_no, "record": m.RECORD_NAMES[record_type]}
         )
 
-    def _record[R: netsgiro.records.Record](self, cls: type[R], line: str, line_no: int, record_type: str) -> R:
+    def _record[R: netsgiro.records.Record](
+        self, cls: type[R], line: str, line_no: int, record_type: str
+    ) -> R:
         """Read a structure record with netsgiro (its pattern is the reference for these records)."""
         if len(line) != LINE_LENGTH or line[6:8] != record_type:
             raise self._bad_line(line, line_no, record_type)
@@ -136,13 +147,20 @@ class OcrGiroFile:
         return ParseError(
             message,  # type: ignore[arg-type]
             line_no=line_no,
-            params={"line": line_no, "what": what, "stated": stated, "counted": counted, "assignment": assignment},
+            params={
+                "line": line_no,
+                "what": what,
+                "stated": stated,
+                "counted": counted,
+                "assignment": assignment,
+            },
         )
 
     # -- the transmission ----------------------------------------------------------------------------------
 
-    def _summarise(self, *, file_reference: str, count: int, total_cents: int, created_at: datetime.datetime | None
-                   ) -> None:
+    def _summarise(
+        self, *, file_reference: str, count: int, total_cents: int, created_at: datetime.datetime | None
+    ) -> None:
         self.summary = FileSummary(
             format=FORMAT,
             version=VERSION,
@@ -152,7 +170,7 @@ class OcrGiroFile:
             total_amount=Decimal(total_cents).scaleb(-2),
         )
 
-    def chunks(self, size: int = 5000) -> Iterator[list[ParsedPayment]]:  # noqa: C901 - one pass, one place
+    def chunks(self, size: int = 5000) -> Iterator[list[ParsedPayment]]:
         """Yield the transmission's payments in lists of at most ``size``, checking its structure and totals.
 
         :raises ParseError: the file is not a complete, consistent OCR Giro transmission.
@@ -236,7 +254,12 @@ class OcrGiroFile:
                         raise ParseError(
                             m.OCR_ITEM_MISMATCH,
                             line_no=n,
-                            params={"line": n, "record": m.RECORD_NAMES["31"], "number": tx_no, "type": tx_type},
+                            params={
+                                "line": n,
+                                "record": m.RECORD_NAMES["31"],
+                                "number": tx_no,
+                                "type": tx_type,
+                            },
                         )
                     if tx_type in TEXT_TYPES:
                         line = next(lines, None)
@@ -250,7 +273,12 @@ class OcrGiroFile:
                             raise ParseError(
                                 m.OCR_ITEM_MISMATCH,
                                 line_no=n,
-                                params={"line": n, "record": m.RECORD_NAMES["32"], "number": tx_no, "type": tx_type},
+                                params={
+                                    "line": n,
+                                    "record": m.RECORD_NAMES["32"],
+                                    "number": tx_no,
+                                    "type": tx_type,
+                                },
                             )
                         text = match3[3].strip()
                         a_records += 3
@@ -260,12 +288,16 @@ class OcrGiroFile:
                     tx_number = int(tx_no)
                     if tx_number <= previous_tx:
                         raise ParseError(
-                            m.OCR_SEQUENCE, line_no=n, params={"line": n, "number": tx_number, "previous": previous_tx}
+                            m.OCR_SEQUENCE,
+                            line_no=n,
+                            params={"line": n, "number": tx_number, "previous": previous_tx},
                         )
                     previous_tx = tx_number
                     amount_cents = int(amount_text)
                     if amount_cents == 0:
-                        raise ParseError(m.OCR_ZERO_AMOUNT, line_no=n, params={"line": n, "number": tx_number})
+                        raise ParseError(
+                            m.OCR_ZERO_AMOUNT, line_no=n, params={"line": n, "number": tx_number}
+                        )
                     a_cents += amount_cents
                     a_count += 1
                     date = dates.get(date_text)
@@ -293,7 +325,10 @@ class OcrGiroFile:
                     batch.append(obj)
                     if len(batch) >= size:
                         self._summarise(
-                            file_reference=reference, count=count, total_cents=total_cents + a_cents, created_at=None
+                            file_reference=reference,
+                            count=count,
+                            total_cents=total_cents + a_cents,
+                            created_at=None,
                         )
                         yield batch
                         batch = []
@@ -311,10 +346,17 @@ class OcrGiroFile:
                         m.OCR_ASSIGNMENT_TOTAL, n, m.WHAT_TRANSACTIONS, end.num_transactions, a_count, label
                     )
                 if end.num_records != a_records:
-                    raise self._total_error(m.OCR_ASSIGNMENT_TOTAL, n, m.WHAT_RECORDS, end.num_records, a_records, label)
+                    raise self._total_error(
+                        m.OCR_ASSIGNMENT_TOTAL, n, m.WHAT_RECORDS, end.num_records, a_records, label
+                    )
                 if (end.total_amount or 0) != a_cents:
                     raise self._total_error(
-                        m.OCR_ASSIGNMENT_TOTAL, n, m.WHAT_AMOUNT, m.cents(end.total_amount or 0), m.cents(a_cents), label
+                        m.OCR_ASSIGNMENT_TOTAL,
+                        n,
+                        m.WHAT_AMOUNT,
+                        m.cents(end.total_amount or 0),
+                        m.cents(a_cents),
+                        label,
                     )
                 total_records += a_records
                 total_cents += a_cents
@@ -328,12 +370,20 @@ class OcrGiroFile:
         end_record = self._record(netsgiro.records.TransmissionEnd, line, n, "89")
         total_records += 1
         if end_record.num_transactions != count:
-            raise self._total_error(m.OCR_TRANSMISSION_TOTAL, n, m.WHAT_TRANSACTIONS, end_record.num_transactions, count)
+            raise self._total_error(
+                m.OCR_TRANSMISSION_TOTAL, n, m.WHAT_TRANSACTIONS, end_record.num_transactions, count
+            )
         if end_record.num_records != total_records:
-            raise self._total_error(m.OCR_TRANSMISSION_TOTAL, n, m.WHAT_RECORDS, end_record.num_records, total_records)
+            raise self._total_error(
+                m.OCR_TRANSMISSION_TOTAL, n, m.WHAT_RECORDS, end_record.num_records, total_records
+            )
         if end_record.total_amount != total_cents:
             raise self._total_error(
-                m.OCR_TRANSMISSION_TOTAL, n, m.WHAT_AMOUNT, m.cents(end_record.total_amount), m.cents(total_cents)
+                m.OCR_TRANSMISSION_TOTAL,
+                n,
+                m.WHAT_AMOUNT,
+                m.cents(end_record.total_amount),
+                m.cents(total_cents),
             )
         for trailing in lines:
             n += 1

@@ -131,5 +131,11 @@ def camt054_bytes(version: str, entries: Iterable[Entry], **kwargs: object) -> b
 def summary_of(entries: list[Entry]) -> tuple[int, Decimal, int, Decimal, int, Decimal]:
     credits = [e.amount for e in entries if e.direction == "CRDT"]
     debits = [e.amount for e in entries if e.direction == "DBIT"]
-    return (len(entries), sum(credits + debits, Decimal(0)), len(credits), sum(credits, Decimal(0)),
-            len(debits), sum(debits, Decimal(0)))
+    return (
+        len(entries),
+        sum(credits + debits, Decimal(0)),
+        len(credits),
+        sum(credits, Decimal(0)),
+        len(debits),
+        sum(debits, Decimal(0)),
+    )

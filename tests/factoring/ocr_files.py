@@ -43,6 +43,7 @@ def netsgiro_payments(data: bytes) -> list[ParsedPayment]:
     payments: list[ParsedPayment] = []
     for assignment in transmission.assignments:
         for t in assignment.transactions:
+            assert isinstance(t, netsgiro.Transaction)
             payments.append(
                 ParsedPayment(
                     line_no=len(payments) + 1,

@@ -33,7 +33,13 @@ BATCH = Entry(
     D("100.00"),
     reference="NTRY-1",
     details=(
-        Detail(D("40.00"), kid="0036633", payer_name="Kari Nordmann", payer_iban="NO9386011117947", reference="TX-1"),
+        Detail(
+            D("40.00"),
+            kid="0036633",
+            payer_name="Kari Nordmann",
+            payer_iban="NO9386011117947",
+            reference="TX-1",
+        ),
         Detail(D("60.00"), message="Faktura 7"),
     ),
     batch_count=2,
@@ -49,7 +55,11 @@ ENTRIES = [BATCH, REVERSAL, DEBIT, PENDING]
 
 def test_finnish_sample_gives_six_credit_payments_of_5500_eur():
     payments, _ = read_all((DATA / "FI_camt_054_sample.xml").read_bytes())
-    assert (len(payments), sum(p.amount for p in payments), {p.currency for p in payments}) == (6, D("5500.00"), {"EUR"})
+    assert (len(payments), sum(p.amount for p in payments), {p.currency for p in payments}) == (
+        6,
+        D("5500.00"),
+        {"EUR"},
+    )
 
 
 def test_finnish_sample_skips_its_debits_and_its_information_entry():
@@ -79,7 +89,11 @@ def test_finnish_sample_summary_names_the_message():
 
 @pytest.mark.parametrize(
     ("name", "version"),
-    [("camt054.v2.xml", "camt.054.001.02"), ("camt054.v4.xml", "camt.054.001.04"), ("camt054.v8.xml", "camt.054.001.08")],
+    [
+        ("camt054.v2.xml", "camt.054.001.02"),
+        ("camt054.v4.xml", "camt.054.001.04"),
+        ("camt054.v8.xml", "camt.054.001.08"),
+    ],
 )
 def test_debit_notification_samples_give_no_payments_and_one_skipped_entry(name, version):
     payments, summary = read_all((DATA / name).read_bytes())
@@ -130,7 +144,11 @@ def test_detail_without_its_own_reference_takes_the_entrys(version):
 @pytest.mark.parametrize("version", VERSIONS)
 def test_reversed_credit_is_a_reversal_payment(version):
     payments, _ = read_all(camt054_bytes(version, ENTRIES))
-    assert [(p.amount, p.is_reversal) for p in payments] == [(D("40.00"), False), (D("60.00"), False), (D("5.50"), True)]
+    assert [(p.amount, p.is_reversal) for p in payments] == [
+        (D("40.00"), False),
+        (D("60.00"), False),
+        (D("5.50"), True),
+    ]
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -170,7 +188,10 @@ def test_many_entries_come_in_chunks_with_running_line_numbers():
     entries = [Entry(D("1.00"), details=(Detail(D("1.00"), kid=f"{i:07d}"),)) for i in range(23)]
     parsed = open_file(io.BytesIO(camt054_bytes("camt.054.001.06", entries)))
     chunks = list(parsed.chunks(10))
-    assert ([len(c) for c in chunks], [p.line_no for c in chunks for p in c]) == ([10, 10, 3], list(range(1, 24)))
+    assert ([len(c) for c in chunks], [p.line_no for c in chunks for p in c]) == (
+        [10, 10, 3],
+        list(range(1, 24)),
+    )
 
 
 def test_summary_counts_every_payment_once_read():
@@ -188,8 +209,14 @@ def test_detect_format_names_camt054():
 
 @pytest.mark.parametrize(
     ("index", "element"),
-    [(0, "TtlNtries/NbOfNtries"), (1, "TtlNtries/Sum"), (2, "TtlCdtNtries/NbOfNtries"), (3, "TtlCdtNtries/Sum"),
-     (4, "TtlDbtNtries/NbOfNtries"), (5, "TtlDbtNtries/Sum")],
+    [
+        (0, "TtlNtries/NbOfNtries"),
+        (1, "TtlNtries/Sum"),
+        (2, "TtlCdtNtries/NbOfNtries"),
+        (3, "TtlCdtNtries/Sum"),
+        (4, "TtlDbtNtries/NbOfNtries"),
+        (5, "TtlDbtNtries/Sum"),
+    ],
 )
 def test_transaction_summary_that_disagrees_is_refused_naming_the_element(index, element):
     summary = list(summary_of(ENTRIES))
@@ -217,7 +244,9 @@ def test_amount_with_fractions_of_cents_is_refused():
 
 
 def test_file_not_following_the_schema_is_refused():
-    data = camt054_bytes("camt.054.001.02", [Entry(D("1.00"))]).replace(b"<Sts>BOOK</Sts>", b"<Sts>BOOKED</Sts>")
+    data = camt054_bytes("camt.054.001.02", [Entry(D("1.00"))]).replace(
+        b"<Sts>BOOK</Sts>", b"<Sts>BOOKED</Sts>"
+    )
     assert "schema" in str(parse_error(data))
 
 
@@ -281,7 +310,9 @@ def test_external_entity_is_refused_without_reading_the_file(tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text("SECRET-CONTENT")
     data = (
-        b'<?xml version="1.0"?>\n<!DOCTYPE Document [<!ENTITY xxe SYSTEM "file://' + str(secret).encode() + b'">]>\n'
+        b'<?xml version="1.0"?>\n<!DOCTYPE Document [<!ENTITY xxe SYSTEM "file://'
+        + str(secret).encode()
+        + b'">]>\n'
         b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.02"><BkToCstmrDbtCdtNtfctn><GrpHdr>'
         b"<MsgId>&xxe;</MsgId><CreDtTm>2026-11-17T06:00:00</CreDtTm></GrpHdr></BkToCstmrDbtCdtNtfctn></Document>"
     )

@@ -11,7 +11,7 @@ import netsgiro
 import pytest
 from django.utils import translation
 
-from factoring.parsers import ParsedPayment, ParseError, open_file
+from factoring.parsers import FileSummary, ParsedPayment, ParseError, open_file
 from factoring.parsers.ocr_giro import OcrGiroFile
 from factoring.parsers.ocr_writer import OcrPayment, ocr_giro_write
 from tests.factoring.ocr_files import ALL_TYPES, mixed_payments, netsgiro_payments, ocr_bytes
@@ -19,7 +19,7 @@ from tests.factoring.ocr_files import ALL_TYPES, mixed_payments, netsgiro_paymen
 SAMPLE = pathlib.Path(__file__).resolve().parents[1] / "data" / "ocr-giro" / "ocr_giro_transactions.txt"
 
 
-def read_all(data: bytes, size: int = 5000) -> tuple[list[ParsedPayment], object]:
+def read_all(data: bytes, size: int = 5000) -> tuple[list[ParsedPayment], FileSummary]:
     parsed = open_file(io.BytesIO(data))
     payments = [p for chunk in parsed.chunks(size) for p in chunk]
     return payments, parsed.summary
@@ -43,13 +43,19 @@ def parse_error(data: bytes) -> ParseError:
 
 
 def test_sample_has_twenty_payments_totalling_51449_nok():
-    payments, summary = read_all(SAMPLE.read_bytes())
+    payments, _ = read_all(SAMPLE.read_bytes())
     assert (len(payments), sum(p.amount for p in payments)) == (20, Decimal("51449.00"))
 
 
 def test_sample_summary_states_the_transmission_totals():
     _, summary = read_all(SAMPLE.read_bytes())
-    assert (summary.format, summary.version, summary.file_reference, summary.payment_count, summary.total_amount) == (
+    assert (
+        summary.format,
+        summary.version,
+        summary.file_reference,
+        summary.payment_count,
+        summary.total_amount,
+    ) == (
         "ocr_giro",
         "ocr",
         "0170031",
@@ -60,7 +66,9 @@ def test_sample_summary_states_the_transmission_totals():
 
 def test_sample_created_at_is_the_nets_date_of_the_transmission_end():
     _, summary = read_all(SAMPLE.read_bytes())
-    assert summary.created_at == datetime.datetime(1992, 1, 20, tzinfo=datetime.timezone(datetime.timedelta(hours=1)))
+    assert summary.created_at == datetime.datetime(
+        1992, 1, 20, tzinfo=datetime.timezone(datetime.timedelta(hours=1))
+    )
 
 
 def test_sample_reads_as_netsgiro_reads_it():
@@ -70,7 +78,11 @@ def test_sample_reads_as_netsgiro_reads_it():
 
 def test_sample_type_21_free_text_becomes_the_message():
     payments, _ = read_all(SAMPLE.read_bytes())
-    assert (payments[0].bank_transaction_type, payments[0].message, payments[0].kid) == ("21", "Foo bar baz", "0000531")
+    assert (payments[0].bank_transaction_type, payments[0].message, payments[0].kid) == (
+        "21",
+        "Foo bar baz",
+        "0000531",
+    )
 
 
 def test_sample_kids_keep_their_leading_zeros():
@@ -98,7 +110,9 @@ def test_netsgiro_parses_the_written_file_with_the_written_totals():
 @pytest.mark.parametrize("tx_type", ALL_TYPES)
 def test_each_transaction_type_is_read_with_its_own_type_code(tx_type):
     text = "Kjøp på terminal" if tx_type in (20, 21) else ""
-    data = ocr_bytes([OcrPayment(amount=Decimal("10.00"), kid="2345676", transaction_type=tx_type, text=text)])
+    data = ocr_bytes(
+        [OcrPayment(amount=Decimal("10.00"), kid="2345676", transaction_type=tx_type, text=text)]
+    )
     payment = read_all(data)[0][0]
     assert (payment.bank_transaction_type, payment.message) == (f"{tx_type}", text)
 
@@ -131,7 +145,14 @@ def test_line_numbers_count_the_payments_of_the_file_from_one():
 
 def test_written_payment_fields_are_read_back():
     data = ocr_bytes(
-        [OcrPayment(amount=Decimal("1234.56"), kid="0044555258", payer_account="86011117947", archive_reference="123")],
+        [
+            OcrPayment(
+                amount=Decimal("1234.56"),
+                kid="0044555258",
+                payer_account="86011117947",
+                archive_reference="123",
+            )
+        ],
         account="12345678903",
         date=datetime.date(2026, 11, 17),
     )
@@ -170,7 +191,7 @@ def test_two_assignments_give_their_own_credited_accounts_and_the_transmission_a
     records = len(first) + len(second) - 2
     total = sum(int(line[24:41]) for line in (first[-1], second[-1]))
     end = f"NY000089{count:08d}{records:08d}{total:017d}171126{'0' * 33}".encode()
-    payments, summary = read_all(joined(first[:-1] + second[1:-1] + [end]))
+    payments, _ = read_all(joined(first[:-1] + second[1:-1] + [end]))
     assert [p.credited_account for p in payments] == ["11111111111"] * 3 + ["22222222222"] * 2
 
 
@@ -214,7 +235,7 @@ def _replace(data: bytes, index: int, start: int, end: int, value: str) -> bytes
 def test_wrong_control_total_is_refused_naming_what_disagreed(index, start, end, value, named):
     data = _replace(ocr_bytes(mixed_payments(3)), index, start, end, value)
     message = str(parse_error(data))
-    assert named in message and ("assignment" in message) is (index == -2)
+    assert (named in message, "assignment" in message) == (True, index == -2)
 
 
 def test_unknown_record_type_is_refused():
@@ -234,7 +255,13 @@ def test_amount_item_2_of_another_transaction_is_refused():
 
 
 def test_transaction_numbers_out_of_order_are_refused():
-    lines = lines_of(ocr_bytes(mixed_payments(3, )))
+    lines = lines_of(
+        ocr_bytes(
+            mixed_payments(
+                3,
+            )
+        )
+    )
     # swap transactions 1 and 2 (two records each, types 10 and 11)
     lines[2:4], lines[4:6] = lines[4:6], lines[2:4]
     assert "does not follow" in str(parse_error(joined(lines)))
@@ -298,6 +325,8 @@ def test_messages_are_given_in_norwegian_under_nb():
 
 
 def test_amounts_in_messages_follow_the_locale():
-    error = parse_error(_replace(ocr_bytes([OcrPayment(amount=Decimal("32071.33"))]), -1, 24, 41, "0" * 16 + "1"))
+    error = parse_error(
+        _replace(ocr_bytes([OcrPayment(amount=Decimal("32071.33"))]), -1, 24, 41, "0" * 16 + "1")
+    )
     with translation.override("nb"):
         assert "32\xa0071,33" in str(error)
