@@ -8,7 +8,7 @@ from django.utils import timezone
 from factoring import errors, models, services
 
 
-@shared_task(queue="imports", acks_late=True, time_limit=3600, soft_time_limit=3500)
+@shared_task(acks_late=True, time_limit=3600, soft_time_limit=3500)
 def incoming_file_import_run(*, import_id: int) -> str:
     """Run a queued import; a refusal is recorded on the import (and returned), never retried."""
     file_import = models.IncomingImport.objects.select_related("company", "created_by").get(pk=import_id)
