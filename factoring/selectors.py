@@ -8,7 +8,7 @@ from django.db.models import Count, QuerySet, Sum
 
 from company import models as company_models
 from factoring import models
-from ledger.money import ZERO
+from ledger.money import CENT, ZERO
 
 
 def factoring_companies_of(*, company: company_models.Company) -> QuerySet[models.FactoringCompany]:
@@ -61,7 +61,8 @@ def import_summary(*, file_import: models.IncomingImport) -> dict[str, Any]:
     counts them).
     """
     rows = {
-        result: (count, total or ZERO)
+        # Quantized: SQLite's SUM of decimals comes back with more places than the column has.
+        result: (count, (total or ZERO).quantize(CENT))
         for result, count, total in models.IncomingPayment.objects.filter(file_import=file_import)
         .values("result")
         .annotate(count=Count("id"), total=Sum("amount"))

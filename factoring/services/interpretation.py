@@ -86,12 +86,14 @@ def payments_interpret(
     payer_accounts: set[str] = set()
     for payment, account in zip(payments, accounts, strict=True):
         definition = definitions[account]
-        kid = payment.kid if payment.kid and norwegian.kid_is_valid(payment.kid) else ""
+        kid = payment.kid
         part: tuple[int | None, str | None] = (None, None)
         if kid and not payment.is_reversal:
             if definition.positions() == (0, 0):
+                # Compared whole with the items' KIDs, which were checked when the items were recorded.
                 kids_whole.add(kid)
-            else:
+            elif norwegian.kid_is_valid(kid):
+                # Read by position only when its check digit holds: a mistyped KID names nobody.
                 part = kid_parts(definition, kid)
                 if part[0] is not None:
                     customer_numbers.add(part[0])
