@@ -13,14 +13,15 @@ from company import tenancy
 from factoring import errors, models, services
 
 
-class _Scoped(admin.ModelAdmin):  # type: ignore[type-arg]
+class _Scoped(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return tenancy.scope_to_user(super().get_queryset(request), request.user)
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        if field is not None and hasattr(field, "queryset"):
-            scoped = tenancy.scope_related(field.queryset, request.user)
+        queryset = getattr(field, "queryset", None)
+        if field is not None and queryset is not None:
+            scoped = tenancy.scope_related(queryset, request.user)
             if scoped is not None:
                 field.queryset = scoped
         return field
@@ -37,10 +38,23 @@ class _ReadOnly(_Scoped):
         return False
 
 
-class FactoringCompanyForm(ModelForm):  # type: ignore[type-arg]
+class FactoringCompanyForm(ModelForm):
     class Meta:
         model = models.FactoringCompany
-        fields = "__all__"
+        fields = [
+            "company",
+            "number",
+            "name",
+            "processing",
+            "factoring_id",
+            "payment_processing",
+            "kid_customer_digits",
+            "kid_reference_digits",
+            "bank_account",
+            "gl_account",
+            "voucher_series",
+            "write_off_tolerance",
+        ]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

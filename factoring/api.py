@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -55,7 +55,9 @@ class FactoringCompanySerializer(company_api.CompanyOwnedSerializer):
         except errors.DefinitionInvalid as exc:
             raise ValidationError(exc.problems) from exc
 
-    def update(self, instance: models.FactoringCompany, validated_data: dict[str, Any]) -> models.FactoringCompany:
+    def update(
+        self, instance: models.FactoringCompany, validated_data: dict[str, Any]
+    ) -> models.FactoringCompany:
         validated_data.pop("company", None)
         try:
             return services.factoring_company_update(definition=instance, **validated_data)
@@ -133,12 +135,18 @@ class IncomingImportSerializer(serializers.ModelSerializer):
             return None
         summary = selectors.import_summary(file_import=obj)
         summary["skipped"] = [
-            {"line_no": s.line_no, "archive_reference": s.archive_reference, "amount": str(s.amount),
-             "earlier_payment": s.earlier_id, "earlier_import": s.earlier.file_import_id,
-             "earlier_source": s.earlier.source}
+            {
+                "line_no": s.line_no,
+                "archive_reference": s.archive_reference,
+                "amount": str(s.amount),
+                "earlier_payment": s.earlier_id,
+                "earlier_import": s.earlier.file_import_id,
+                "earlier_source": s.earlier.source,
+            }
             for s in obj.skipped.select_related("earlier")[:1000]
         ]
-        return serializers.JSONField().to_representation(_jsonable(summary))
+        jsonable: dict[str, Any] = _jsonable(summary)
+        return jsonable
 
 
 def _jsonable(value: Any) -> Any:
@@ -179,7 +187,11 @@ class IncomingFileViewSet(company_api.CompanyScopedViewSetMixin, viewsets.ReadOn
             company=upload.validated_data["company"], upload=upload.validated_data["file"], user=request.user
         )
         return Response(
-            {"id": file_import.pk, "status": file_import.status, "status_url": reverse("api-incoming-file-detail", args=[file_import.pk])},
+            {
+                "id": file_import.pk,
+                "status": file_import.status,
+                "status_url": reverse("api-incoming-file-detail", args=[file_import.pk]),
+            },
             status=status.HTTP_202_ACCEPTED,
         )
 
@@ -274,14 +286,20 @@ class IncomingPaymentViewSet(company_api.CompanyScopedViewSetMixin, viewsets.Rea
         values = data.validated_data
         customer = None
         if values.get("customer") is not None:
-            customer = ledger_models.Customer.objects.filter(company=payment.company, pk=values["customer"]).first()
+            customer = ledger_models.Customer.objects.filter(
+                company=payment.company, pk=values["customer"]
+            ).first()
             if customer is None:
                 raise ValidationError({"customer": "No such customer in the payment's company."})
         pairs = []
         for line in values.get("allocations", []):
-            item = ledger_models.OpenItem.objects.filter(company=payment.company, pk=line["open_item"]).first()
+            item = ledger_models.OpenItem.objects.filter(
+                company=payment.company, pk=line["open_item"]
+            ).first()
             if item is None:
-                raise ValidationError({"allocations": f"No open item {line['open_item']} in the payment's company."})
+                raise ValidationError(
+                    {"allocations": f"No open item {line['open_item']} in the payment's company."}
+                )
             pairs.append((item, line["amount"]))
         try:
             allocated = services.incoming_payment_allocate(
@@ -298,4 +316,6 @@ class IncomingPaymentViewSet(company_api.CompanyScopedViewSetMixin, viewsets.Rea
 
 
 def get_scoped_import(request: HttpRequest, import_id: int) -> models.IncomingImport:
-    return get_object_or_404(tenancy.scope_to_user(models.IncomingImport.objects.all(), request.user), pk=import_id)
+    return get_object_or_404(
+        tenancy.scope_to_user(models.IncomingImport.objects.all(), request.user), pk=import_id
+    )

@@ -21,7 +21,6 @@ from django.db import connection, transaction
 from stdnum import luhn
 
 from autopay_client import norwegian
-
 from company import models as company_models
 from factoring import models, services
 from factoring.parsers.ocr_writer import OcrPayment, ocr_giro_write
@@ -75,7 +74,9 @@ def _paid(n: int) -> tuple[str, Decimal]:
 def incoming_bench(*, size: int, now: datetime.datetime) -> dict[str, Any]:
     """Measure importing an OCR Giro file of `size` payments, and the raw COPY limit for the same rows."""
     if connection.vendor != "postgresql":
-        raise RuntimeError("The incoming benchmark measures PostgreSQL COPY; run it with a PostgreSQL DATABASE_URL.")
+        raise RuntimeError(
+            "The incoming benchmark measures PostgreSQL COPY; run it with a PostgreSQL DATABASE_URL."
+        )
     company, item_ids = _company_create(size=size, now=now)
     account = _bank_account(company.pk)
     with tempfile.TemporaryDirectory() as folder:
@@ -120,7 +121,9 @@ def incoming_bench(*, size: int, now: datetime.datetime) -> dict[str, Any]:
 
 def _company_create(*, size: int, now: datetime.datetime) -> tuple[company_models.Company, array.array]:
     with transaction.atomic():
-        company = company_models.Company.objects.create(name=f"Benchmark incoming {now:%Y%m%d%H%M%S}", org_no=_org_no())
+        company = company_models.Company.objects.create(
+            name=f"Benchmark incoming {now:%Y%m%d%H%M%S}", org_no=_org_no()
+        )
         bank = ledger_models.Account.objects.create(
             company=company, number="1920", name="Bank", kind="asset", role=ledger_models.AccountRole.BANK
         )
@@ -129,7 +132,9 @@ def _company_create(*, size: int, now: datetime.datetime) -> tuple[company_model
             ("2990", "Suspense", "liability", ledger_models.AccountRole.SUSPENSE),
             ("7790", "Payment differences", "expense", ledger_models.AccountRole.PAYMENT_DIFFERENCES),
         ):
-            ledger_models.Account.objects.create(company=company, number=number, name=name, kind=kind, role=role)
+            ledger_models.Account.objects.create(
+                company=company, number=number, name=name, kind=kind, role=role
+            )
         series = ledger_models.VoucherSeries.objects.create(company=company, code="I", name="Incoming")
         services.factoring_company_create(
             company=company,
@@ -143,7 +148,10 @@ def _company_create(*, size: int, now: datetime.datetime) -> tuple[company_model
         customers = [
             c.pk
             for c in ledger_models.Customer.objects.bulk_create(
-                [ledger_models.Customer(company=company, number=10_000 + n, name=f"Customer {n} AS") for n in range(_CUSTOMERS)]
+                [
+                    ledger_models.Customer(company=company, number=10_000 + n, name=f"Customer {n} AS")
+                    for n in range(_CUSTOMERS)
+                ]
             )
         ]
         item_ids = array.array("q", bulk.ids_reserve(table="ledger_openitem", count=size))
@@ -156,8 +164,21 @@ def _company_create(*, size: int, now: datetime.datetime) -> tuple[company_model
                 for n in range(size):
                     amount = _amount(n)
                     copy.write_row(
-                        (item_ids[n], company.pk, "customer", customers[n % _CUSTOMERS], str(n + 1), _kid(n), "NOK",
-                         amount, amount, date, date, "open", now)
+                        (
+                            item_ids[n],
+                            company.pk,
+                            "customer",
+                            customers[n % _CUSTOMERS],
+                            str(n + 1),
+                            _kid(n),
+                            "NOK",
+                            amount,
+                            amount,
+                            date,
+                            date,
+                            "open",
+                            now,
+                        )
                     )
             cursor.execute("ANALYZE ledger_openitem")
     return company, item_ids
@@ -166,9 +187,11 @@ def _company_create(*, size: int, now: datetime.datetime) -> tuple[company_model
 def _copy_limit(
     *, company: company_models.Company, item_ids: array.array, kids: bytes, size: int, now: datetime.datetime
 ) -> float:
-    """Time COPY of one voucher, its N + 1 lines, the reconciliations and the payments' rows, then roll back."""
+    """Time COPY of one voucher, its N + 1 lines, the reconciliations and the payments, then roll back."""
     definition = models.FactoringCompany.objects.get(company=company)
-    receivables = ledger_models.Account.objects.get(company=company, role=ledger_models.AccountRole.AR_CONTROL)
+    receivables = ledger_models.Account.objects.get(
+        company=company, role=ledger_models.AccountRole.AR_CONTROL
+    )
     date = now.date()
     started = time.perf_counter()
     try:
@@ -176,37 +199,76 @@ def _copy_limit(
             (voucher_id,) = bulk.ids_reserve(table="ledger_voucher", count=1)
             line_ids = array.array("q", bulk.ids_reserve(table="ledger_journalline", count=size + 1))
             with cursor.copy(
-                "COPY ledger_voucher (id, company_id, series_id, number, date, description, posted_at) FROM STDIN"
+                "COPY ledger_voucher (id, company_id, series_id, number, date, description, posted_at) "
+                "FROM STDIN"
             ) as copy:
-                copy.write_row((voucher_id, company.pk, definition.voucher_series_id, 1_000_000, date, "", now))
+                copy.write_row(
+                    (voucher_id, company.pk, definition.voucher_series_id, 1_000_000, date, "", now)
+                )
             total = sum((_paid_fast(n, kids)[1] for n in range(size)), Decimal(0))
             with cursor.copy(
-                "COPY ledger_journalline (id, voucher_id, company_id, account_id, amount, currency, description, "
+                "COPY ledger_journalline (id, voucher_id, company_id, account_id, amount, currency, "
+                "description, "
                 "customer_id) FROM STDIN"
             ) as copy:
-                copy.write_row((line_ids[0], voucher_id, company.pk, definition.gl_account_id, total, "NOK", "", None))
+                copy.write_row(
+                    (line_ids[0], voucher_id, company.pk, definition.gl_account_id, total, "NOK", "", None)
+                )
                 for n in range(size):
                     kid, amount = _paid_fast(n, kids)
-                    copy.write_row((line_ids[n + 1], voucher_id, company.pk, receivables.pk, -amount, "NOK", kid, None))
+                    copy.write_row(
+                        (line_ids[n + 1], voucher_id, company.pk, receivables.pk, -amount, "NOK", kid, None)
+                    )
             with cursor.copy(
-                "COPY ledger_reconciliation (company_id, open_item_id, journal_line_id, amount, created_at) FROM STDIN"
+                "COPY ledger_reconciliation (company_id, open_item_id, journal_line_id, amount, created_at) "
+                "FROM STDIN"
             ) as copy:
                 for n in _known(size):
                     copy.write_row(
-                        (company.pk, item_ids[n], line_ids[n + 1], min(_paid_fast(n, kids)[1], _amount(n)), now)
+                        (
+                            company.pk,
+                            item_ids[n],
+                            line_ids[n + 1],
+                            min(_paid_fast(n, kids)[1], _amount(n)),
+                            now,
+                        )
                     )
             with cursor.copy(
                 "COPY factoring_incomingpayment (company_id, source, autopay_message_id, definition_id, "
-                "credited_account, archive_reference, booking_date, value_date, amount, is_reversal, currency, kid, "
+                "credited_account, archive_reference, booking_date, value_date, amount, is_reversal, "
+                "currency, kid, "
                 "message, payer_account, payer_name, bank_transaction_type, result, rule, voucher_id, "
                 "journal_line_id, credited_amount, difference_amount, allocation, created_at) FROM STDIN"
             ) as copy:
                 for n in range(size):
                     kid, amount = _paid_fast(n, kids)
                     copy.write_row(
-                        (company.pk, "autopay", _uuid(n), definition.pk, definition.bank_account, f"L{n + 1:09d}", date, date, amount,
-                         False, "NOK", kid, "", "", "", "10", "matched", "kid_item", voucher_id, line_ids[n + 1],
-                         amount, 0, "done", now)
+                        (
+                            company.pk,
+                            "autopay",
+                            _uuid(n),
+                            definition.pk,
+                            definition.bank_account,
+                            f"L{n + 1:09d}",
+                            date,
+                            date,
+                            amount,
+                            False,
+                            "NOK",
+                            kid,
+                            "",
+                            "",
+                            "",
+                            "10",
+                            "matched",
+                            "kid_item",
+                            voucher_id,
+                            line_ids[n + 1],
+                            amount,
+                            0,
+                            "done",
+                            now,
+                        )
                     )
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             elapsed = time.perf_counter() - started
@@ -217,7 +279,7 @@ def _copy_limit(
 
 
 def _paid_fast(n: int, kids: bytes) -> tuple[str, Decimal]:
-    """As `_paid`, with the item KIDs sliced from `kids` (the limit must not pay for computing check digits)."""
+    """As `_paid`, with the KIDs sliced from `kids` (the limit must not pay for computing check digits)."""
     slot = n % 100
     amount = _amount(n)
     kid = kids[10 * n : 10 * n + 10].decode("ascii")

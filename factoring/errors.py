@@ -14,7 +14,7 @@ class DefinitionInvalid(IncomingError):
 
 
 class FileRefused(IncomingError):
-    """A bank file that cannot be imported (unreadable, control totals wrong, no definition for an account)."""
+    """A bank file that cannot be imported (unreadable, wrong control totals, no definition)."""
 
 
 class DuplicateFile(FileRefused):

@@ -276,7 +276,7 @@ class IncomingPayment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Incoming {self.pk} {self.amount} {self.currency} {self.value_date} ({self.get_result_display()})"
+        return f"Incoming {self.pk} {self.amount} {self.currency} {self.value_date} ({self.result})"
 
     def can_allocate(self) -> bool:
         return self.allocation == AllocationState.OPEN

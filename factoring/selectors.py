@@ -12,7 +12,9 @@ from ledger.money import CENT, ZERO
 
 
 def factoring_companies_of(*, company: company_models.Company) -> QuerySet[models.FactoringCompany]:
-    return models.FactoringCompany.objects.filter(company=company).select_related("gl_account", "voucher_series")
+    return models.FactoringCompany.objects.filter(company=company).select_related(
+        "gl_account", "voucher_series"
+    )
 
 
 def imports_of(*, company: company_models.Company) -> QuerySet[models.IncomingImport]:
@@ -69,8 +71,13 @@ def import_summary(*, file_import: models.IncomingImport) -> dict[str, Any]:
         .values_list("result", "count", "total")
         .order_by()
     }
-    results = [
-        {"result": value, "label": str(label), "count": rows.get(value, (0, ZERO))[0], "total": rows.get(value, (0, ZERO))[1]}
+    results: list[dict[str, Any]] = [
+        {
+            "result": value,
+            "label": str(label),
+            "count": rows.get(value, (0, ZERO))[0],
+            "total": rows.get(value, (0, ZERO))[1],
+        }
         for value, label in models.Result.choices
     ]
     total: Decimal = sum((row["total"] for row in results), ZERO) + file_import.skipped_amount

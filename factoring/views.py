@@ -145,9 +145,17 @@ def factoring_companies(request: HttpRequest) -> HttpResponse:
                 values["voucher_series"] = ledger_models.VoucherSeries.objects.filter(
                     company=company, pk=values["voucher_series"] or 0
                 ).first()
-                for key in ("number", "processing", "payment_processing", "kid_customer_digits", "kid_reference_digits"):
+                for key in (
+                    "number",
+                    "processing",
+                    "payment_processing",
+                    "kid_customer_digits",
+                    "kid_reference_digits",
+                ):
                     values[key] = int(values[key] or 0)
-                values["write_off_tolerance"] = Decimal(values["write_off_tolerance"].replace(",", ".") or "0")
+                values["write_off_tolerance"] = Decimal(
+                    values["write_off_tolerance"].replace(",", ".") or "0"
+                )
                 services.factoring_company_create(company=company, **values)
             except errors.DefinitionInvalid as exc:
                 context["problems"] = exc.problems
@@ -157,6 +165,8 @@ def factoring_companies(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("KID definition added."))
                 return redirect("factoring-companies")
         context["definitions"] = selectors.factoring_companies_of(company=company)
-        context["accounts"] = ledger_models.Account.objects.filter(company=company, role=ledger_models.AccountRole.BANK)
+        context["accounts"] = ledger_models.Account.objects.filter(
+            company=company, role=ledger_models.AccountRole.BANK
+        )
         context["series"] = ledger_models.VoucherSeries.objects.filter(company=company)
     return render(request, "factoring/factoring_companies.html", context)

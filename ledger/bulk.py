@@ -236,10 +236,10 @@ SELECT t.ord, nextval(%(sequence)s::regclass) AS credit_item_id,
 """
 
 _CREDIT_ITEMS_INSERT_SQL = """
-INSERT INTO ledger_openitem (id, company_id, kind, customer_id, supplier_id, invoice_no, kid, currency, amount,
-                             remaining_amount, invoice_date, due_date, status, created_at)
-SELECT credit_item_id, %(company)s, kind, customer_id, supplier_id, '', '', currency, -excess, -excess, date, date,
-       'open', %(now)s
+INSERT INTO ledger_openitem (id, company_id, kind, customer_id, supplier_id, invoice_no, kid, currency,
+                             amount, remaining_amount, invoice_date, due_date, status, created_at)
+SELECT credit_item_id, %(company)s, kind, customer_id, supplier_id, '', '', currency, -excess, -excess,
+       date, date, 'open', %(now)s
   FROM ledger_recon_over
 """
 

@@ -1,4 +1,4 @@
-"""KID definitions (the Factoring company table): validated on every save, one per bank account and company."""
+"""KID definitions (the Factoring company table): checked on every save, one per bank account and company."""
 
 import re
 from decimal import Decimal
@@ -153,9 +153,10 @@ def _save(
         problems["bank_account"] = _(
             "This company already has a definition for bank account %(account)s."
         ) % {"account": merged["bank_account"]}
-    if merged.get("number") is None:
+    number = merged.get("number")
+    if number is None:
         problems["number"] = _("Give the definition a number.")
-    elif others.filter(number=merged["number"]).exists():
+    elif others.filter(number=int(number)).exists():
         problems["number"] = _("This company already has a definition number %(number)s.") % {
             "number": merged["number"]
         }

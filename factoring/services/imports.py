@@ -23,7 +23,6 @@ from factoring import errors, models, parsers
 from factoring.services import definitions as definitions_services
 from factoring.services import interpretation, posting
 from ledger import errors as ledger_errors
-from ledger import models as ledger_models
 from ledger import services as ledger_services
 from ledger.money import ZERO
 
@@ -84,7 +83,7 @@ def _duplicate_check(
         models.IncomingImport.objects.filter(
             company=company, content_hash=content_hash, status=models.ImportStatus.DONE
         )
-        .exclude(pk=exclude)
+        .exclude(pk=exclude or 0)
         .first()
     )
     if earlier is not None:
@@ -265,7 +264,8 @@ def _import(
                             raise errors.FileRefused(
                                 _(
                                     "Line %(line)s: %(company)s has no KID definition for bank account "
-                                    "%(account)s; add one in the Factoring company table. Nothing was imported."
+                                    "%(account)s; add one in the Factoring company table. "
+                                    "Nothing was imported."
                                 )
                                 % {
                                     "line": payment.line_no,
@@ -322,7 +322,8 @@ def _import(
     except IntegrityError as exc:
         raise errors.FileRefused(
             _(
-                "Another import took some of these payments at the same time; import the file again. (%(error)s)"
+                "Another import took some of these payments at the same time; import the file again. "
+                "(%(error)s)"
             )
             % {"error": str(exc).splitlines()[0]}
         ) from exc

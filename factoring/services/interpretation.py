@@ -100,8 +100,8 @@ def payments_interpret(
                 if part[1] is not None:
                     invoices.add(part[1])
         positions.append(part)
-        found = _INVOICE_TOKEN.findall(payment.message)[:_TOKENS_PER_MESSAGE] if payment.message else []
-        tokens.append([_digits(token) for token in found])
+        words = _INVOICE_TOKEN.findall(payment.message)[:_TOKENS_PER_MESSAGE] if payment.message else []
+        tokens.append([_digits(token) for token in words])
         invoices.update(tokens[-1])
         if payment.payer_account:
             payer_accounts.add(payment.payer_account)
@@ -151,9 +151,9 @@ def payments_interpret(
         if found is None:
             found = _by_message(payment, message_tokens, by_invoice)
         if found is None:
-            candidates = customers_by_account.get(payment.payer_account, [])
-            if len(candidates) == 1:
-                found = Interpretation(rule=models.Rule.PAYER_ACCOUNT, customer_id=candidates[0])
+            payers = customers_by_account.get(payment.payer_account, [])
+            if len(payers) == 1:
+                found = Interpretation(rule=models.Rule.PAYER_ACCOUNT, customer_id=payers[0])
         result.append(found or Interpretation(rule=models.Rule.NONE))
     return result, items
 
@@ -183,12 +183,13 @@ def _by_kid(
             for item in by_invoice.get(invoice, [])
             if customer_number is None or item.customer_number == customer_number
         ]
-        if customer_number is not None or len({item.customer_id for item in candidates}) == 1:
-            if candidates:
-                item = _first_open(candidates)
-                return Interpretation(
-                    rule=models.Rule.KID_POSITIONS, customer_id=item.customer_id, open_item_id=item.id
-                )
+        if candidates and (
+            customer_number is not None or len({item.customer_id for item in candidates}) == 1
+        ):
+            item = _first_open(candidates)
+            return Interpretation(
+                rule=models.Rule.KID_POSITIONS, customer_id=item.customer_id, open_item_id=item.id
+            )
     if customer_id is not None:
         return Interpretation(rule=models.Rule.KID_POSITIONS, customer_id=customer_id)
     return None

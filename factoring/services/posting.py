@@ -338,7 +338,7 @@ def _reversal(
         return _Posting(models.Result.UNMATCHED, accounts.suspense_id, None, payment.amount, ZERO, ZERO, None)
     reversed_now.add(original.pk)
     line = ledger_models.JournalLine.objects.values_list("account_id", "customer_id").get(
-        pk=original.journal_line_id
+        pk=original.journal_line_id or 0
     )
     return _Posting(
         models.Result.REVERSED,
@@ -356,13 +356,13 @@ def _rows_write(rows: list[tuple[Any, ...]]) -> None:
     if not rows:
         return
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            with cursor.copy(
-                f"COPY factoring_incomingpayment ({', '.join(_PAYMENT_COLUMNS)}) FROM STDIN"
-            ) as copy:
-                write = copy.write_row
-                for row in rows:
-                    write(row)
+        with (
+            connection.cursor() as cursor,
+            cursor.copy(f"COPY factoring_incomingpayment ({', '.join(_PAYMENT_COLUMNS)}) FROM STDIN") as copy,
+        ):
+            write = copy.write_row
+            for row in rows:
+                write(row)
         return
     models.IncomingPayment.objects.bulk_create(
         [models.IncomingPayment(**dict(zip(_PAYMENT_COLUMNS, row, strict=True))) for row in rows],

@@ -39,7 +39,7 @@ class Book:
     customers: list[ledger_models.Customer]
 
     def item(self, customer: int, invoice_no: int, amount: str) -> ledger_models.OpenItem:
-        """An open invoice of customer index `customer`, its KID built from the customer and invoice numbers."""
+        """An open invoice of customer index `customer`, its KID made of the customer and invoice numbers."""
         party = self.customers[customer]
         return ledger_services.open_item_create(
             company=self.company,
@@ -53,9 +53,9 @@ class Book:
             due_date=datetime.date(2026, 11, 15),
         )
 
-    def import_file(self, data: bytes, filename: str = "ocr.txt", **kwargs: object) -> models.IncomingImport:
+    def import_file(self, data: bytes, filename: str = "ocr.txt") -> models.IncomingImport:
         return services.incoming_file_import(
-            company=self.company, stream=io.BytesIO(data), filename=filename, user=None, now=NOW, **kwargs
+            company=self.company, stream=io.BytesIO(data), filename=filename, user=None, now=NOW
         )
 
 
@@ -78,7 +78,9 @@ def book_create(*, tolerance: str = "1.00", factoring_id: str = "1;6", account: 
         write_off_tolerance=Decimal(tolerance),
     )
     customers = [
-        CustomerFactory.create(company=company, number=10_001 + n, bank_account=f"{12345678903 + 0}" if n == 2 else "")
+        CustomerFactory.create(
+            company=company, number=10_001 + n, bank_account=f"{12345678903 + 0}" if n == 2 else ""
+        )
         for n in range(3)
     ]
     return Book(company, bank, receivables, suspense, differences, series, definition, customers)

@@ -18,7 +18,7 @@ from factoring import models, services
 from factoring.parsers.ocr_writer import OcrPayment
 from ledger import models as ledger_models
 from ledger import selectors as ledger_selectors
-from tests.factoring.books import BANK_ACCOUNT, NOW, Book, book, book_create, ocr  # noqa: F401
+from tests.factoring.books import BANK_ACCOUNT, NOW, Book, book_create, ocr
 
 
 def _message(book: Book, amount: str, kid: str | None, ref: str) -> autopay_messages.IncomingPaymentMessage:
@@ -113,7 +113,9 @@ def test_an_import_killed_half_way_then_run_again_posts_every_payment_once(tmp_p
     process.wait()
     assert models.IncomingPayment.objects.filter(company=book.company).count() == 0
 
-    services.incoming_file_import(company=book.company, stream=path.open("rb"), filename="big.txt", user=None, now=NOW)
+    services.incoming_file_import(
+        company=book.company, stream=path.open("rb"), filename="big.txt", user=None, now=NOW
+    )
     assert (
         models.IncomingPayment.objects.filter(company=book.company).count(),
         ledger_selectors.vouchers_unbalanced(company=book.company).count(),

@@ -7,7 +7,7 @@ import pytest
 from factoring import errors, models
 from ledger import models as ledger_models
 from ledger import selectors as ledger_selectors
-from tests.factoring.books import Book, balances, book, kid_for, ocr, pay  # noqa: F401
+from tests.factoring.books import Book, balances, kid_for, ocr, pay
 
 
 def test_a_full_payment_by_kid_settles_its_item(book: Book):
@@ -37,7 +37,11 @@ def test_an_import_posts_one_balanced_voucher_per_value_date_debiting_the_bank_w
     vouchers = ledger_models.Voucher.objects.filter(company=book.company)
     assert vouchers.count() == 1
     assert not ledger_selectors.vouchers_unbalanced(company=book.company).exists()
-    assert balances(book) == {"1920": Decimal("1075.50"), "1500": Decimal("-1000.00"), "2990": Decimal("-75.50")}
+    assert balances(book) == {
+        "1920": Decimal("1075.50"),
+        "1500": Decimal("-1000.00"),
+        "2990": Decimal("-75.50"),
+    }
 
 
 def test_an_overpayment_settles_the_item_and_leaves_a_credit_item(book: Book):
@@ -66,7 +70,11 @@ def test_a_reversal_undoes_the_payment_it_reverses(book: Book):
     book.import_file(ocr([pay("1000.00", item.kid, 1)]), filename="a.txt")
     book.import_file(ocr([pay("1000.00", item.kid, 2, transaction_type=18)]), filename="b.txt")
     item.refresh_from_db()
-    assert (item.status, balances(book)["1920"], balances(book)["1500"]) == ("open", Decimal("0.00"), Decimal("0.00"))
+    assert (item.status, balances(book)["1920"], balances(book)["1500"]) == (
+        "open",
+        Decimal("0.00"),
+        Decimal("0.00"),
+    )
 
 
 def test_the_same_file_again_is_refused_naming_the_earlier_import(book: Book):

@@ -9,7 +9,7 @@ from factoring import errors, models, parsers, selectors, services
 from ledger import models as ledger_models
 from ledger import selectors as ledger_selectors
 from ledger import services as ledger_services
-from tests.factoring.books import NOW, book_create, balances
+from tests.factoring.books import NOW, balances, book_create
 
 DATA = pathlib.Path(__file__).resolve().parents[1] / "data"
 OCR_SAMPLE = DATA / "ocr-giro" / "ocr_giro_transactions.txt"
@@ -64,9 +64,7 @@ def test_the_nets_ocr_sample_matches_every_kid_to_its_seeded_item():
 def test_the_nets_ocr_sample_debits_the_bank_with_what_the_bank_shows():
     book = _ocr_book()
     book.import_file(OCR_SAMPLE.read_bytes(), filename=OCR_SAMPLE.name)
-    net = sum(
-        (-p.amount if p.is_reversal else p.amount for p in _payments(OCR_SAMPLE)), Decimal("0.00")
-    )
+    net = sum((-p.amount if p.is_reversal else p.amount for p in _payments(OCR_SAMPLE)), Decimal("0.00"))
     assert balances(book)["1920"] == net
 
 
@@ -83,7 +81,9 @@ def test_each_camt054_sample_imports_with_totals_equal_to_its_own(path):
 @pytest.mark.parametrize("path", CAMT_SAMPLES, ids=lambda p: p.name)
 def test_each_camt054_sample_posts_balanced_vouchers(path):
     payments = _payments(path)
-    book = book_create(factoring_id="0;0", account=payments[0].credited_account if payments else "86011117947")
+    book = book_create(
+        factoring_id="0;0", account=payments[0].credited_account if payments else "86011117947"
+    )
     book.import_file(path.read_bytes(), filename=path.name)
     assert not ledger_selectors.vouchers_unbalanced(company=book.company).exists()
 

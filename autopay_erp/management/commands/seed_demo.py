@@ -311,7 +311,9 @@ def _kid_definition(
 ) -> None:
     """The demo bank account's KID definition: customer no. at 1 (5 digits), invoice no. at 6 (6 digits)."""
     bank_account = _with_mod11(DEMO_BANK_BASE + "000")
-    exists = factoring_models.FactoringCompany.objects.filter(company=company, bank_account=bank_account).exists()
+    exists = factoring_models.FactoringCompany.objects.filter(
+        company=company, bank_account=bank_account
+    ).exists()
     if not exists:
         factoring_services.factoring_company_create(
             company=company,

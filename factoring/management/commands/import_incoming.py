@@ -1,4 +1,4 @@
-"""`manage.py import_incoming FILE --company ORGNO`: import a Nets OCR Giro or camt.054 file, all or nothing."""
+"""`manage.py import_incoming FILE --company ORGNO`: import an OCR Giro or camt.054 file, all or nothing."""
 
 import sys
 from pathlib import Path
@@ -36,7 +36,12 @@ class Command(BaseCommand):
         try:
             with path.open("rb") as stream:
                 file_import = services.incoming_file_import(
-                    company=company, stream=stream, filename=path.name, user=None, now=timezone.now(), progress=progress
+                    company=company,
+                    stream=stream,
+                    filename=path.name,
+                    user=None,
+                    now=timezone.now(),
+                    progress=progress,
                 )
         except errors.IncomingError as exc:
             if terminal:

@@ -45,12 +45,16 @@ class Command(BaseCommand):
                 amount = (amount / 2).quantize(Decimal("0.01"))
             elif n == 2:
                 amount += Decimal("100.00")
-            payments.append(OcrPayment(amount=amount, kid=item.kid, archive_reference=f"{stamp * 100 + n:09d}"[-9:]))
+            payments.append(
+                OcrPayment(amount=amount, kid=item.kid, archive_reference=f"{stamp * 100 + n:09d}"[-9:])
+            )
         payments.append(
-            OcrPayment(amount=Decimal("1234.50"), kid="0000000000", archive_reference=f"{stamp * 100 + 99:09d}"[-9:])
+            OcrPayment(
+                amount=Decimal("1234.50"), kid="0000000000", archive_reference=f"{stamp * 100 + 99:09d}"[-9:]
+            )
         )
         with options["path"].open("wb") as stream:
-            written = ocr_giro_write(
-                stream, payments=payments, account=definition.bank_account, date=today
-            )
-        self.stdout.write(f"Wrote {written.payment_count} payments, {written.total_amount} NOK, to {options['path']}.")
+            written = ocr_giro_write(stream, payments=payments, account=definition.bank_account, date=today)
+        self.stdout.write(
+            f"Wrote {written.payment_count} payments, {written.total_amount} NOK, to {options['path']}."
+        )
