@@ -31,10 +31,10 @@ class FactoringCompany(models.Model):
     # check both on every save, and PROTECT keeps the ORM from deleting them.
 
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="factoring_companies")
-    number = models.PositiveIntegerField(_("Fact.selsk.nr/KID-def."))
+    number = models.PositiveIntegerField(_("Factoring company no./KID def."))
     name = models.CharField(_("name"), max_length=100, blank=True, default="")
     processing = models.PositiveSmallIntegerField(
-        _("Fact.behandl."), choices=FactoringProcessing.choices, default=FactoringProcessing.OCR_KID
+        _("Factoring processing"), choices=FactoringProcessing.choices, default=FactoringProcessing.OCR_KID
     )
     factoring_id = models.CharField(
         _("Factoring ID"),
@@ -42,18 +42,18 @@ class FactoringCompany(models.Model):
         default="0;0",
         help_text=_("'a;b': start positions of customer no. and invoice no. in the KID; '0;0' = whole KID."),
     )
-    payment_processing = models.PositiveSmallIntegerField(_("Betalingsbehandling"), default=0)
-    kid_customer_digits = models.PositiveSmallIntegerField(_("KID kunde/lev.-sifre"), default=0)
-    kid_reference_digits = models.PositiveSmallIntegerField(_("KID ref.nr-sifre"), default=0)
+    payment_processing = models.PositiveSmallIntegerField(_("Payment processing"), default=0)
+    kid_customer_digits = models.PositiveSmallIntegerField(_("KID customer/supplier digits"), default=0)
+    kid_reference_digits = models.PositiveSmallIntegerField(_("KID reference no. digits"), default=0)
     bank_account = models.CharField(
-        _("Bankkonto"), max_length=34, help_text=_("The account as it appears on incoming payments.")
+        _("Bank account"), max_length=34, help_text=_("The account as it appears on incoming payments.")
     )
     gl_account = models.ForeignKey(
         ledger_models.Account,
         on_delete=models.PROTECT,
         related_name="+",
         db_constraint=False,
-        verbose_name=_("OCR bankkontonr."),
+        verbose_name=_("OCR bank account no."),
         help_text=_("The general-ledger bank account debited."),
     )
     voucher_series = models.ForeignKey(
@@ -61,7 +61,7 @@ class FactoringCompany(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         db_constraint=False,
-        verbose_name=_("Bilagsserienr."),
+        verbose_name=_("Voucher series no."),
     )
     write_off_tolerance = MoneyField(
         _("write-off tolerance"),

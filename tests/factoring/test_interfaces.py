@@ -205,3 +205,11 @@ def test_the_import_page_shows_the_summary_with_the_files_own_total(book):
 def test_the_factoring_company_page_lists_the_definitions_bank_account(book):
     page = _page_client(book).get("/incoming/factoring-companies/").content.decode()
     assert book.definition.bank_account in page
+
+
+def test_the_definition_columns_read_in_norwegian_as_visma_business_names_them():
+    from django.utils import translation
+
+    with translation.override("nb"):
+        names = [str(models.FactoringCompany._meta.get_field(f).verbose_name) for f in ("number", "gl_account")]
+    assert names == ["Fact.selsk.nr/KID-def.", "OCR bankkontonr."]
