@@ -103,3 +103,43 @@ def test_a_file_with_a_wrong_control_total_is_refused_and_posts_nothing(book: Bo
 def test_a_payment_to_an_account_without_a_definition_refuses_the_file(book: Book):
     with pytest.raises(errors.FileRefused, match="no KID definition"):
         book.import_file(ocr([pay("100.00", "", 1)], account="12345678903"))
+
+
+_BOMB = (
+    b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+    b'<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>'
+    b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.02"><x>&c;</x></Document>'
+)
+
+
+@pytest.mark.parametrize(
+    "malformed",
+    [
+        pytest.param(lambda data: data[: len(data) // 2], id="truncated"),
+        pytest.param(lambda data: data.replace(b"NY09", b"NY\xff\xfe", 1), id="wrong-encoding"),
+        pytest.param(lambda data: bytes(range(256)) * 40_960, id="10-MB-of-garbage"),
+        pytest.param(lambda data: _BOMB, id="xml-bomb"),
+        pytest.param(lambda data: b"", id="empty"),
+    ],
+)
+def test_a_malformed_file_is_refused_clearly_and_posts_nothing(book: Book, malformed):
+    item = book.item(0, 1001, "1000.00")
+    data = malformed(ocr([pay("1000.00", item.kid, 1), pay("5.00", "", 2)]))
+    with pytest.raises(errors.FileRefused, match="Nothing was imported"):
+        book.import_file(data)
+    assert (models.IncomingImport.objects.count(), ledger_models.Voucher.objects.count()) == (0, 0)
+
+
+def test_a_payment_of_another_companys_file_is_not_in_the_api_of_this_one(book: Book):
+    from rest_framework.test import APIClient
+
+    from tests.company.factories import MembershipFactory
+    from tests.factoring.books import book_create
+
+    other = book_create(account="12345678903")
+    other.import_file(ocr([pay("10.00", "", 1)], account="12345678903"))
+    payment = models.IncomingPayment.objects.get(company=other.company)
+    client = APIClient()
+    client.force_authenticate(MembershipFactory.create(company=book.company).user)
+    response = client.post(f"/api/incoming-payments/{payment.pk}/allocate/", {"customer": 1}, format="json")
+    assert response.status_code == 404
