@@ -91,6 +91,7 @@ class OcrGiroFile:
                     m.OCR_LINE_TOO_LONG, line_no=self._lines_read + 1, params={"line": self._lines_read + 1}
                 )
             yield lines
+        rest = rest.rstrip("\r")
         if rest:
             yield [rest]
 
@@ -133,7 +134,7 @@ class OcrGiroFile:
             raise self._bad_line(line, line_no, record_type)
         try:
             return cls.from_string(line)
-        except ValueError:
+        except (ValueError, TypeError):
             raise self._bad_line(line, line_no, record_type) from None
 
     @staticmethod

@@ -323,3 +323,14 @@ def test_external_entity_is_refused_without_reading_the_file(tmp_path):
 def test_undeclared_entity_is_refused():
     data = camt054_bytes("camt.054.001.08", [], msg_id="&xxe;")
     assert "not well-formed" in str(parse_error(data))
+
+
+def test_latin1_bytes_in_a_utf8_document_are_refused():
+    data = camt054_bytes("camt.054.001.08", [Entry(D("1.00"), details=(Detail(D("1.00"), message="Kjøp"),))])
+    assert "not well-formed" in str(parse_error(data.replace("Kjøp".encode(), "Kjøp".encode("latin-1"))))
+
+
+def test_utf16_document_is_refused():
+    data = camt054_bytes("camt.054.001.08", [Entry(D("1.00"))]).decode().encode("utf-16")
+    with pytest.raises(ParseError):
+        read_all(data)

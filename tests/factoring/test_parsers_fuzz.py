@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import io
+import pathlib
 import random
+import subprocess
+import sys
 import time
 import tracemalloc
 from decimal import Decimal
@@ -14,7 +17,7 @@ from hypothesis import strategies as st
 
 from factoring.parsers import ParseError, detect_format, open_file
 from factoring.parsers.ocr_giro import OcrGiroFile
-from tests.factoring.builders import Detail, Entry, camt054_bytes
+from tests.factoring.builders import Detail, Entry, camt054_bytes, camt054_chunks
 from tests.factoring.ocr_files import mixed_payments, ocr_bytes
 
 OCR = ocr_bytes(mixed_payments(14))
@@ -156,13 +159,48 @@ def test_ocr_memory_does_not_grow_with_the_file():
     assert large < small * 1.5
 
 
-def test_camt054_memory_does_not_grow_with_the_file():
-    def entries(n: int) -> list[Entry]:
-        return [
+_PEAK_RSS = """
+import os, pathlib, sys
+import django
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "autopay_erp.settings.test")
+django.setup()
+from factoring.parsers import open_file
+
+def rss(field):
+    for line in pathlib.Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field):
+            return int(line.split()[1]) * 1024
+
+before = rss("VmRSS")
+with open(sys.argv[1], "rb") as stream:
+    for _ in open_file(stream).chunks(500):
+        pass
+print(rss("VmHWM") - before)
+"""
+
+
+def _peak_rss_while_reading(path: pathlib.Path) -> int:
+    root = pathlib.Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, "-c", _PEAK_RSS, str(path)], cwd=root, check=True, capture_output=True, text=True
+    )
+    return int(result.stdout.split()[-1])
+
+
+def test_camt054_memory_does_not_grow_with_the_file(tmp_path):
+    # lxml's tree lives outside Python's allocator, so the process's peak RSS is what tells a tree kept whole:
+    # 40 000 entries kept would take some 100 MiB more than 4 000.
+    def write(n: int) -> pathlib.Path:
+        path = tmp_path / f"camt-{n}.xml"
+        entries = (
             Entry(Decimal("1.00"), details=(Detail(Decimal("1.00"), kid=f"{i:08d}", message="m"),))
             for i in range(n)
-        ]
+        )
+        with path.open("wb") as stream:
+            for piece in camt054_chunks("camt.054.001.08", entries):
+                stream.write(piece)
+        return path
 
-    small = _peak_while_reading(camt054_bytes("camt.054.001.08", entries(2_000)))
-    large = _peak_while_reading(camt054_bytes("camt.054.001.08", entries(8_000)))
-    assert large < small * 1.5
+    small = _peak_rss_while_reading(write(4_000))
+    large = _peak_rss_while_reading(write(40_000))
+    assert large < small + 20 * 1024 * 1024

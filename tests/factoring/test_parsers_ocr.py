@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import io
 import pathlib
@@ -330,3 +331,13 @@ def test_amounts_in_messages_follow_the_locale():
     )
     with translation.override("nb"):
         assert "32\xa0071,33" in str(error)
+
+
+def test_every_field_of_a_payment_is_set_by_the_fast_path():
+    payment = read_all(SAMPLE.read_bytes())[0][0]
+    assert dataclasses.asdict(payment).keys() == {f.name for f in dataclasses.fields(ParsedPayment)}
+
+
+def test_last_line_ending_in_a_lone_carriage_return_is_read():
+    data = ocr_bytes(mixed_payments(3)).replace(b"\n", b"\r\n")[:-1]
+    assert len(read_all(data)[0]) == 3
