@@ -98,6 +98,16 @@ class IncomingPaymentAdmin(_ReadOnly):
     search_fields = ["kid", "archive_reference", "message", "payer_name"]
 
 
+@admin.register(models.IncomingPaymentEvent)
+class IncomingPaymentEventAdmin(_ReadOnly):
+    list_display = ["payment", "kind", "user", "at"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return tenancy.scope_to_user(
+            models.IncomingPaymentEvent.objects.all(), request.user, company_field="payment__company"
+        )
+
+
 @admin.register(models.SkippedPayment)
 class SkippedPaymentAdmin(_ReadOnly):
     list_display = ["file_import", "line_no", "archive_reference", "amount", "earlier"]

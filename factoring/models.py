@@ -282,6 +282,24 @@ class IncomingPayment(models.Model):
         return self.allocation == AllocationState.OPEN
 
 
+class IncomingPaymentEvent(models.Model):
+    """What was done to an incoming payment after it was received (its allocation), by whom and when."""
+
+    payment = models.ForeignKey(IncomingPayment, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=20)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField()
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["payment", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of incoming payment {self.payment_id} at {self.at:%Y-%m-%d %H:%M}"
+
+
 class SkippedPayment(models.Model):
     """A payment of a file that an earlier import or AutoPay had already taken."""
 

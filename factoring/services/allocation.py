@@ -136,4 +136,15 @@ def incoming_payment_allocate(
         if allocations:
             row.open_item_id = allocations[0][0].pk
         row.save(update_fields=["allocation", "allocated_at", "customer", "open_item"])
+        models.IncomingPaymentEvent.objects.create(
+            payment=row,
+            kind="allocated",
+            user=user if getattr(user, "is_authenticated", False) else None,
+            at=now,
+            details={
+                "voucher": voucher.pk,
+                "items": [[item.pk, str(amount)] for item, amount in allocations],
+                "on_account": [rest_customer_id, str(rest)] if rest else None,
+            },
+        )
         return row

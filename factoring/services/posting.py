@@ -323,6 +323,9 @@ def _reversal(
         candidates = candidates.filter(kid=payment.kid)
     elif payment.payer_account:
         candidates = candidates.filter(payer_account=payment.payer_account)
+    elif payment.message:
+        # OCR Giro type 20 (a terminal's reversal) names no KID and no payer, only the free text.
+        candidates = candidates.filter(kid="", message=payment.message[:500])
     else:
         candidates = candidates.none()
     original = candidates.order_by("-value_date", "-id").first()

@@ -65,7 +65,7 @@ def test_a_partial_payment_leaves_the_item_partially_open(book: Book):
     assert (item.status, item.remaining_amount) == ("partially_open", Decimal("600.00"))
 
 
-def test_a_reversal_undoes_the_payment_it_reverses(book: Book):
+def test_a_kid_reversal_undoes_the_payment_it_reverses(book: Book):
     item = book.item(0, 1001, "1000.00")
     book.import_file(ocr([pay("1000.00", item.kid, 1)]), filename="a.txt")
     book.import_file(ocr([pay("1000.00", item.kid, 2, transaction_type=18)]), filename="b.txt")
@@ -143,3 +143,18 @@ def test_a_payment_of_another_companys_file_is_not_in_the_api_of_this_one(book: 
     client.force_authenticate(MembershipFactory.create(company=book.company).user)
     response = client.post(f"/api/incoming-payments/{payment.pk}/allocate/", {"customer": 1}, format="json")
     assert response.status_code == 404
+
+
+def test_a_free_text_reversal_undoes_the_terminal_payment_with_the_same_text(book: Book):
+    book.import_file(
+        ocr([pay("250.00", "", 1, transaction_type=21, text="Kiosk 7 kvittering 4411")]), filename="a"
+    )
+    book.import_file(
+        ocr([pay("250.00", "", 2, transaction_type=20, text="Kiosk 7 kvittering 4411")]), filename="b"
+    )
+    reversal = models.IncomingPayment.objects.get(is_reversal=True)
+    assert (reversal.result, reversal.reverses.archive_reference, balances(book)["2990"]) == (
+        "reversal",
+        "000000001",
+        Decimal("0.00"),
+    )

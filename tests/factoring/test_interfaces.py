@@ -215,3 +215,14 @@ def test_the_definition_columns_read_in_norwegian_as_visma_business_names_them()
             str(models.FactoringCompany._meta.get_field(f).verbose_name) for f in ("number", "gl_account")
         ]
     assert names == ["Fact.selsk.nr/KID-def.", "OCR bankkontonr."]
+
+
+def test_an_allocation_writes_an_event_naming_who_and_the_voucher(member, book):
+    client, user = member
+    book.import_file(ocr([pay("80.00", "", 1)]))
+    payment = models.IncomingPayment.objects.get(company=book.company)
+    client.post(
+        f"/api/incoming-payments/{payment.pk}/allocate/", {"customer": book.customers[0].pk}, format="json"
+    )
+    event = payment.events.get()
+    assert (event.kind, event.user_id, bool(event.details["voucher"])) == ("allocated", user.pk, True)
