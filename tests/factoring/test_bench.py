@@ -1,4 +1,4 @@
-"""`manage.py bench incoming` runs the real import on a generated OCR Giro file and reports as `bench ledger`."""
+"""`manage.py bench incoming` imports a generated OCR Giro file for real and reports as `bench ledger`."""
 
 import json
 

@@ -212,7 +212,8 @@ def test_the_definition_columns_read_in_norwegian_as_visma_business_names_them()
 
     with translation.override("nb"):
         names = [
-            str(models.FactoringCompany._meta.get_field(f).verbose_name) for f in ("number", "gl_account")
+            str(getattr(models.FactoringCompany._meta.get_field(f), "verbose_name", ""))
+            for f in ("number", "gl_account")
         ]
     assert names == ["Fact.selsk.nr/KID-def.", "OCR bankkontonr."]
 
