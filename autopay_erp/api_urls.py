@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 from autopay_erp import api_sync, api_token
 from company import api as company_api
 from company import api_activation as company_api_activation
+from factoring import api as factoring_api
 from ledger import api as ledger_api
 from payments import api as payments_api
 from payments import api_settlement as payments_api_settlement
@@ -21,6 +22,9 @@ router.register("payments", payments_api.PaymentViewSet, basename="payment")
 router.register("payment-lines", payments_api.PaymentLineViewSet, basename="payment-line")
 router.register("payment-line-flags", payments_api.PaymentLineFlagViewSet, basename="payment-line-flag")
 router.register("payment-upload-runs", payments_api.UploadRunViewSet, basename="payment-upload-run")
+router.register("factoring-companies", factoring_api.FactoringCompanyViewSet, basename="factoring-company")
+router.register("incoming-files", factoring_api.IncomingFileViewSet, basename="api-incoming-file")
+router.register("incoming-payments", factoring_api.IncomingPaymentViewSet, basename="incoming-payment")
 
 urlpatterns = [
     path("token/", api_token.obtain_token, name="api-token"),

@@ -4,6 +4,7 @@ from django.urls import include, path
 from autopay_erp import sync_pages, views
 from company import views_activation as company_views_activation
 from company import views_security as company_views_security
+from factoring import views as factoring_views
 from ledger import views as ledger_views
 from payments import settlement_pages
 
@@ -14,6 +15,15 @@ urlpatterns = [
     path("company/switch/", views.company_switch, name="company-switch"),
     path("open-items/", ledger_views.open_item_list, name="open-items"),
     path("vouchers/", ledger_views.voucher_list, name="vouchers"),
+    path("incoming/", factoring_views.incoming_upload, name="incoming-upload"),
+    path("incoming/imports/<int:import_id>/", factoring_views.incoming_import, name="incoming-import"),
+    path("incoming/work-list/", factoring_views.work_list, name="incoming-work-list"),
+    path(
+        "incoming/payments/<int:payment_id>/allocate/",
+        factoring_views.payment_allocate,
+        name="incoming-payment-allocate",
+    ),
+    path("incoming/factoring-companies/", factoring_views.factoring_companies, name="factoring-companies"),
     path(
         "open-items/<int:item_id>/payment-block/",
         ledger_views.open_item_payment_block,

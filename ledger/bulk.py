@@ -188,17 +188,16 @@ SELECT open_item_id, journal_line_id, problem FROM (
                THEN 'the journal line is for another supplier'
              WHEN l.currency <> o.currency THEN 'the journal line and the item have different currencies'
              WHEN reversal.id IS NOT NULL THEN 'its voucher has been reversed'
-             WHEN abs(t.item_total) > abs(o.remaining_amount)
-               THEN format('the item has %%s remaining; %%s in all is more than that. Bulk reconciliation '
-                           'makes no credit items: reconcile an overpayment on its own',
-                           o.remaining_amount, t.item_total)
+             WHEN o.remaining_amount = 0 THEN 'the item is already settled'
+             WHEN abs(t.before) >= abs(o.remaining_amount)
+               THEN format('the item has %%s remaining, which reconciliations before this one in the same '
+                           'run already pay', o.remaining_amount)
              WHEN t.line_total + e.used > abs(l.amount)
                THEN format('the line of %%s would be reconciled for %%s in all',
                            l.amount, t.line_total + e.used)
            END AS problem
       FROM (
-            SELECT open_item_id, journal_line_id, amount,
-                   SUM(amount) OVER (PARTITION BY open_item_id) AS item_total,
+            SELECT open_item_id, journal_line_id, amount, before,
                    SUM(abs(amount)) OVER (PARTITION BY journal_line_id) AS line_total
               FROM ledger_recon_in
            ) AS t
@@ -220,16 +219,44 @@ WHERE problem IS NOT NULL
 LIMIT 1
 """
 
+# An overpayment: the reconciliation that takes an item past its remainder pays the remainder, and the excess
+# becomes a credit item (negative amount) for the same party, dated as the paying line's voucher, as
+# `services.reconciliation_create` does one at a time. Only the last reconciliation of an item in a run can
+# be one (the check above refuses any after it).
+_RECON_OVER_SQL = """
+CREATE TEMPORARY TABLE ledger_recon_over ON COMMIT DROP AS
+SELECT t.ord, nextval(%(sequence)s::regclass) AS credit_item_id,
+       t.amount - (o.remaining_amount - t.before) AS excess,
+       o.kind, o.customer_id, o.supplier_id, o.currency, v.date
+  FROM ledger_recon_in AS t
+  JOIN ledger_openitem AS o ON o.id = t.open_item_id
+  JOIN ledger_journalline AS l ON l.id = t.journal_line_id
+  JOIN ledger_voucher AS v ON v.id = l.voucher_id
+ WHERE abs(t.amount + t.before) > abs(o.remaining_amount)
+"""
+
+_CREDIT_ITEMS_INSERT_SQL = """
+INSERT INTO ledger_openitem (id, company_id, kind, customer_id, supplier_id, invoice_no, kid, currency,
+                             amount, remaining_amount, invoice_date, due_date, status, created_at)
+SELECT credit_item_id, %(company)s, kind, customer_id, supplier_id, '', '', currency, -excess, -excess,
+       date, date, 'open', %(now)s
+  FROM ledger_recon_over
+"""
+
 _RECON_INSERT_SQL = """
-INSERT INTO ledger_reconciliation (company_id, open_item_id, journal_line_id, amount, created_at)
-SELECT %(company)s, open_item_id, journal_line_id, amount, %(now)s FROM ledger_recon_in
+INSERT INTO ledger_reconciliation (company_id, open_item_id, journal_line_id, amount, created_at,
+                                   overpayment_item_id)
+SELECT %(company)s, t.open_item_id, t.journal_line_id, t.amount - COALESCE(ov.excess, 0), %(now)s,
+       ov.credit_item_id
+  FROM ledger_recon_in AS t LEFT JOIN ledger_recon_over AS ov ON ov.ord = t.ord
 """
 
 _OPEN_ITEMS_UPDATE_SQL = """
 UPDATE ledger_openitem AS o
-   SET remaining_amount = o.remaining_amount - t.total,
+   SET remaining_amount = CASE WHEN abs(t.total) >= abs(o.remaining_amount) THEN 0
+                               ELSE o.remaining_amount - t.total END,
        status = CASE
-                  WHEN o.remaining_amount - t.total = 0 THEN 'settled'
+                  WHEN abs(t.total) >= abs(o.remaining_amount) THEN 'settled'
                   WHEN o.remaining_amount - t.total = o.amount THEN 'open'
                   ELSE 'partially_open'
                 END
@@ -247,21 +274,30 @@ def reconciliations_copy(
 ) -> int:
     """Check and write reconciliations through a COPY-filled temporary table; return how many were written.
 
-    :raises errors.ReconciliationError: an item or line of another company, a wrong sign or side, an item
-        paid beyond its remainder (bulk reconciliation makes no credit items) or a line used beyond its
-        amount.
+    An item paid beyond its remainder is settled and the excess becomes a credit item (as
+    `services.reconciliation_create` does); only the last reconciliation of an item in `items` may do that.
+
+    :raises errors.ReconciliationError: an item or line of another company, a wrong sign or side, a settled
+        item, a reconciliation after the one that settles its item, or a line used beyond its amount.
     """
     with connection.cursor() as cursor:
         # Dropped at the end; ON COMMIT DROP covers a run that stops halfway (its savepoint is rolled back).
         cursor.execute(
             "CREATE TEMPORARY TABLE ledger_recon_in "
-            "(open_item_id bigint NOT NULL, journal_line_id bigint NOT NULL, amount numeric(18, 2) NOT NULL) "
-            "ON COMMIT DROP"
+            "(ord integer NOT NULL, open_item_id bigint NOT NULL, journal_line_id bigint NOT NULL, "
+            "amount numeric(18, 2) NOT NULL, before numeric(18, 2) NOT NULL) ON COMMIT DROP"
         )
-        with cursor.copy("COPY ledger_recon_in (open_item_id, journal_line_id, amount) FROM STDIN") as copy:
+        # `before`: what the run's earlier reconciliations of the same item pay, counted here in input order.
+        before: dict[int, Decimal] = {}
+        with cursor.copy(
+            "COPY ledger_recon_in (ord, open_item_id, journal_line_id, amount, before) FROM STDIN"
+        ) as copy:
             write = copy.write_row
-            for spec in items:
-                write((spec.open_item_id, spec.journal_line_id, spec.amount))
+            for ord_, spec in enumerate(items):
+                earlier = before.get(spec.open_item_id, ZERO)
+                write((ord_, spec.open_item_id, spec.journal_line_id, spec.amount, earlier))
+                before[spec.open_item_id] = earlier + spec.amount
+        del before
         cursor.execute("ANALYZE ledger_recon_in")
         # For this work only: room for hashing tens of thousands of rows, and index probes priced as the
         # cached reads they are, so that a small run probes a large table by id instead of scanning it whole.
@@ -276,10 +312,15 @@ def reconciliations_copy(
             raise errors.ReconciliationError(
                 f"Cannot reconcile journal line {problem[1]} against open item {problem[0]}: {problem[2]}."
             )
+        cursor.execute("SELECT pg_get_serial_sequence('ledger_openitem', 'id')")
+        over_params = {**params, "sequence": cursor.fetchone()[0]}
+        cursor.execute(_RECON_OVER_SQL, over_params)
+        if cursor.rowcount:
+            cursor.execute(_CREDIT_ITEMS_INSERT_SQL, params)
         cursor.execute(_RECON_INSERT_SQL, params)
         written = cursor.rowcount
         cursor.execute(_OPEN_ITEMS_UPDATE_SQL)
-        cursor.execute("DROP TABLE pg_temp.ledger_recon_in")
+        cursor.execute("DROP TABLE pg_temp.ledger_recon_in, pg_temp.ledger_recon_over")
         cursor.execute(_PLANNER_SET_SQL, list(saved_settings))
     return written
 
@@ -314,7 +355,8 @@ def reconciliations_insert(
     )
     totals: dict[int, Decimal] = defaultdict(lambda: ZERO)
     line_use: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for spec in items:
+    excess: dict[int, Decimal] = {}  # index in `items` -> the part beyond the item's remainder
+    for index, spec in enumerate(items):
         item = item_rows.get(spec.open_item_id)
         line = line_rows.get(spec.journal_line_id)
         where = f"Cannot reconcile journal line {spec.journal_line_id} against open item {spec.open_item_id}"
@@ -336,17 +378,20 @@ def reconciliations_insert(
         )
         if not problem and spec.journal_line_id in reversed_lines:
             problem = "its voucher has been reversed"
+        remaining = item[6]
+        if not problem and remaining == 0:
+            problem = "the item is already settled"
+        if not problem and abs(totals[spec.open_item_id]) >= abs(remaining):
+            problem = (
+                f"the item has {remaining} remaining, which reconciliations before this one in the same run "
+                "already pay"
+            )
         if problem:
             raise errors.ReconciliationError(f"{where}: {problem}.")
         totals[spec.open_item_id] += spec.amount
         line_use[spec.journal_line_id] += abs(spec.amount)
-    for item_id, total in totals.items():
-        remaining = item_rows[item_id][6]
-        if abs(total) > abs(remaining):
-            raise errors.ReconciliationError(
-                f"Open item {item_id} has {remaining} remaining; {total} is more than that. "
-                "Bulk reconciliation makes no credit items: reconcile an overpayment on its own."
-            )
+        if abs(totals[spec.open_item_id]) > abs(remaining):
+            excess[index] = totals[spec.open_item_id] - remaining
     earlier_use = dict(selectors.journal_lines_used(journal_line_ids=line_use.keys()))
     for line_id, used in line_use.items():
         earlier = earlier_use.get(line_id, ZERO)
@@ -355,21 +400,27 @@ def reconciliations_insert(
                 f"Journal line {line_id} of {line_rows[line_id][4]} would be reconciled "
                 f"for {used + earlier} in all."
             )
+    credit_items = _credit_items_create(
+        company_id=company_id, items=items, excess=excess, item_rows=item_rows, now=now
+    )
     models.Reconciliation.objects.bulk_create(
         [
             models.Reconciliation(
                 company_id=company_id,
                 open_item_id=spec.open_item_id,
                 journal_line_id=spec.journal_line_id,
-                amount=spec.amount,
+                amount=spec.amount - excess.get(index, ZERO),
                 created_at=now,
+                overpayment_item_id=credit_items.get(index),
             )
-            for spec in items
+            for index, spec in enumerate(items)
         ]
     )
     updates = []
     for item_id, total in totals.items():
         amount, remaining = item_rows[item_id][5], item_rows[item_id][6] - total
+        if abs(total) >= abs(item_rows[item_id][6]):
+            remaining = ZERO
         updates.append((item_id, str(remaining), rules.open_item_status(amount=amount, remaining=remaining)))
     with connection.cursor() as cursor:
         for start in range(0, len(updates), _SQLITE_UPDATE_CHUNK):
@@ -386,3 +437,40 @@ def reconciliations_insert(
                 [value for row in chunk for value in row],
             )
     return len(items)
+
+
+def _credit_items_create(
+    *,
+    company_id: int,
+    items: Sequence[ReconciliationSpec],
+    excess: dict[int, Decimal],
+    item_rows: dict[int, tuple[Any, ...]],
+    now: datetime.datetime,
+) -> dict[int, int]:
+    """Make the credit items of overpayments (`excess`, by index in `items`); return index -> new item id."""
+    if not excess:
+        return {}
+    line_dates = dict(
+        models.JournalLine.objects.filter(
+            pk__in={items[index].journal_line_id for index in excess}
+        ).values_list("pk", "voucher__date")
+    )
+    indexes = sorted(excess)
+    created = models.OpenItem.objects.bulk_create(
+        [
+            models.OpenItem(
+                company_id=company_id,
+                kind=item_rows[items[index].open_item_id][1],
+                customer_id=item_rows[items[index].open_item_id][2],
+                supplier_id=item_rows[items[index].open_item_id][3],
+                currency=item_rows[items[index].open_item_id][4],
+                amount=-excess[index],
+                remaining_amount=-excess[index],
+                status=models.OpenItemStatus.OPEN,
+                invoice_date=line_dates[items[index].journal_line_id],
+                due_date=line_dates[items[index].journal_line_id],
+            )
+            for index in indexes
+        ]
+    )
+    return {index: item.pk for index, item in zip(indexes, created, strict=True)}

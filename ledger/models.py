@@ -21,9 +21,15 @@ class AccountRole(models.TextChoices):
     AR_CONTROL = "ar_control", "Accounts receivable control"
     BANK = "bank", "Bank"
     SUSPENSE = "suspense", "Suspense"
+    PAYMENT_DIFFERENCES = "payment_diff", "Payment differences"
 
 
-UNIQUE_ROLES = [AccountRole.AP_CONTROL, AccountRole.AR_CONTROL, AccountRole.SUSPENSE]
+UNIQUE_ROLES = [
+    AccountRole.AP_CONTROL,
+    AccountRole.AR_CONTROL,
+    AccountRole.SUSPENSE,
+    AccountRole.PAYMENT_DIFFERENCES,
+]
 
 
 class Account(models.Model):

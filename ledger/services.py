@@ -321,7 +321,9 @@ def reconciliations_create_bulk(
 ) -> int:
     """Reconcile many journal lines against open items at once; return how many reconciliations were written.
 
-    Unlike `reconciliation_create`, no item may be paid beyond its remainder (no credit items are made here).
+    As `reconciliation_create`, an amount beyond an item's remainder settles it and leaves a credit item for
+    the excess; only the last reconciliation of an item in `items` may go beyond (reconciliations after it
+    would pay a settled item).
 
     :raises errors.ReconciliationError: any reconciliation does not fit (then none is written).
     """

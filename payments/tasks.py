@@ -13,7 +13,7 @@ from payments.services import upload
     name="payments.upload_run_execute",
     queue="default",
     acks_late=True,
-    time_limit=3600,
+    time_limit=1800,
     autoretry_for=(ConnectionError,),
     max_retries=3,
 )

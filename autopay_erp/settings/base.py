@@ -343,3 +343,17 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"queue": "poll", "expires": AUTOPAY_POLL_INTERVAL_SECONDS},
     },
 }
+
+# Progress of long runs (incoming file imports), readable by any process while the run's transaction is open:
+# Redis when the broker is Redis, else files under var/ (docs/incoming.md).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "progress": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CELERY_BROKER_URL}
+        if CELERY_BROKER_URL.startswith("redis")
+        else {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "progress"),
+        }
+    ),
+}

@@ -74,12 +74,9 @@ def _run(book: Book, amounts: list[Decimal], steps: list[tuple]) -> None:
                 expected[item.pk] -= applied
                 made.append((reconciliation, applied))
         elif step[0] == "bulk":
-            wanted: dict[int, Decimal] = {}
             pairs = []
             for index, amount in step[1]:
-                item = items[index % len(items)]
-                wanted[item.pk] = wanted.get(item.pk, Decimal(0)) + amount
-                pairs.append((item, amount))
+                pairs.append((items[index % len(items)], amount))
             ids = services.vouchers_post_bulk(
                 company=book.company,
                 series=book.series,
@@ -92,12 +89,20 @@ def _run(book: Book, amounts: list[Decimal], steps: list[tuple]) -> None:
                 services.ReconciliationSpec(open_item_id=item.pk, journal_line_id=line.pk, amount=amount)
                 for (item, amount), line in zip(pairs, lines, strict=True)
             ]
-            if all(total <= expected[pk] for pk, total in wanted.items()):
+            # In input order: each pays what is left of its item, the one that goes beyond leaves a credit
+            # item, and any after that one (its item settled) refuses the whole run.
+            left = dict(expected)
+            applied_of: list[Decimal] = []
+            for item, amount in pairs:
+                if left[item.pk] <= 0:
+                    break
+                applied_of.append(min(amount, left[item.pk]))
+                left[item.pk] -= applied_of[-1]
+            if len(applied_of) == len(pairs):
                 assert services.reconciliations_create_bulk(
                     company=book.company, items=specs, now=NOW
                 ) == len(specs)
-                for pk, total in wanted.items():
-                    expected[pk] -= total
+                expected.update(left)
                 made.extend(
                     (r, r.amount)
                     for r in models.Reconciliation.objects.filter(

@@ -620,12 +620,40 @@ def test_bulk_reconciliation_sums_two_parts_of_one_item(book):
     assert item.remaining_amount == Decimal("25.00")
 
 
-def test_bulk_reconciliation_beyond_the_remainder_writes_nothing(book):
+def test_bulk_overpayment_settles_the_item_and_leaves_a_credit_item_for_the_excess(book):
     items = _items(book, "100.00", "200.00")
     specs = _bulk_pay(book, items, ["100.00", "250.00"])
 
-    with pytest.raises(errors.ReconciliationError, match="more than that"):
-        services.reconciliations_create_bulk(company=book.company, items=specs, now=NOW)
+    services.reconciliations_create_bulk(company=book.company, items=specs, now=NOW)
+    credit = models.OpenItem.objects.get(overpayment_of__open_item=items[1])
+
+    assert (credit.amount, credit.remaining_amount, credit.customer_id, credit.status) == (
+        Decimal("-50.00"),
+        Decimal("-50.00"),
+        items[1].customer_id,
+        models.OpenItemStatus.OPEN,
+    )
+
+
+def test_bulk_overpayment_reconciles_only_the_remainder(book):
+    items = _items(book, "200.00")
+    specs = _bulk_pay(book, items, ["250.00"])
+
+    services.reconciliations_create_bulk(company=book.company, items=specs, now=NOW)
+    items[0].refresh_from_db()
+
+    assert (models.Reconciliation.objects.get().amount, items[0].status) == (
+        Decimal("200.00"),
+        models.OpenItemStatus.SETTLED,
+    )
+
+
+def test_bulk_reconciliation_after_the_one_that_settles_its_item_is_refused(book):
+    (item,) = _items(book, "100.00")
+    first, second = _bulk_pay(book, [item, item], ["120.00", "10.00"])
+
+    with pytest.raises(errors.ReconciliationError, match="already pay"):
+        services.reconciliations_create_bulk(company=book.company, items=[first, second], now=NOW)
     assert models.Reconciliation.objects.count() == 0
 
 

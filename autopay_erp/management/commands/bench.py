@@ -12,12 +12,14 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from factoring import bench as factoring_bench
 from ledger import bench as ledger_bench
 
 Scenario = Callable[..., dict[str, Any]]
 
 SCENARIOS: dict[str, Scenario] = {
     "ledger": ledger_bench.ledger_bench,
+    "incoming": factoring_bench.incoming_bench,
 }
 
 

@@ -19,6 +19,8 @@ from stdnum import luhn
 
 from company import models as company_models
 from company import validators
+from factoring import models as factoring_models
+from factoring import services as factoring_services
 from ledger import models as ledger_models
 from ledger import money as ledger_money
 from ledger import services as ledger_services
@@ -44,6 +46,7 @@ ACCOUNTS = [
     ("6300", "Leie lokale", ledger_models.AccountKind.EXPENSE, ""),
     ("6800", "Kontorrekvisita", ledger_models.AccountKind.EXPENSE, ""),
     ("7770", "Bank- og kortgebyrer", ledger_models.AccountKind.EXPENSE, ""),
+    ("7790", "Betalingsdifferanser (payment differences)", ledger_models.AccountKind.EXPENSE, "payment_diff"),
     ("8050", "Renteinntekter", ledger_models.AccountKind.INCOME, ""),
 ]
 SERIES = [("GL", "General journal"), ("AP", "Supplier payments"), ("AR", "Customer payments"), ("BK", "Bank")]
@@ -268,6 +271,7 @@ def demo_seed(*, today: datetime.date, now: datetime.datetime) -> Tally:
         _opening_balances(
             tally, company=company, accounts=accounts, series=series["GL"], today=today, now=now
         )
+        _kid_definition(tally, company=company, accounts=accounts, series=series["AR"])
         _demo_user(tally, company=company)
     return tally
 
@@ -341,6 +345,34 @@ def _opening_balances(
         now=now,
     )
     tally.count("voucher", True)
+
+
+def _kid_definition(
+    tally: Tally,
+    *,
+    company: company_models.Company,
+    accounts: dict[str, ledger_models.Account],
+    series: ledger_models.VoucherSeries,
+) -> None:
+    """The demo bank account's KID definition: customer no. at 1 (5 digits), invoice no. at 6 (6 digits)."""
+    bank_account = _with_mod11(DEMO_BANK_BASE + "000")
+    exists = factoring_models.FactoringCompany.objects.filter(
+        company=company, bank_account=bank_account
+    ).exists()
+    if not exists:
+        factoring_services.factoring_company_create(
+            company=company,
+            number=1,
+            name="DNB OCR",
+            factoring_id="1;6",
+            kid_customer_digits=5,
+            kid_reference_digits=6,
+            bank_account=bank_account,
+            gl_account=accounts["1920"],
+            voucher_series=series,
+            write_off_tolerance=Decimal("1.00"),
+        )
+    tally.count("KID definition", not exists)
 
 
 def _demo_user(tally: Tally, *, company: company_models.Company) -> None:

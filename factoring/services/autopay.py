@@ -1,0 +1,144 @@
+"""Incoming payments delivered by AutoPay's message feed, applied inside the poll's transaction."""
+
+import datetime
+import uuid
+from collections.abc import Sequence
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from autopay_client import messages as autopay_messages
+from autopay_client import norwegian
+from company import models as company_models
+from factoring import errors, models
+from factoring.parsers import ParsedPayment
+from factoring.services import definitions as definitions_services
+from factoring.services import interpretation, posting
+from ledger import errors as ledger_errors
+from ledger import services as ledger_services
+from ledger.money import round_money
+
+
+def incoming_payment_messages_apply(
+    *,
+    company: company_models.Company,
+    messages: Sequence[autopay_messages.IncomingPaymentMessage],
+    now: datetime.datetime,
+) -> list[tuple[uuid.UUID, str]]:
+    """Interpret, post and reconcile AutoPay's incoming payments; return the anomalies (message id, reason).
+
+    Runs in the caller's transaction (the poll's, per page, with its cursor). A message already applied (its
+    id is unique on the payment) and a payment already taken from a file (the bank's identity) change
+    nothing; the second is reported as an anomaly, as is a payment to an account without a KID definition or
+    one the ledger refuses (a locked period). Everything else is applied.
+    """
+    anomalies: list[tuple[uuid.UUID, str]] = []
+    if not messages:
+        return anomalies
+    with transaction.atomic():
+        ids = [message.id for message in messages]
+        applied = set(
+            models.IncomingPayment.objects.filter(autopay_message_id__in=ids).values_list(
+                "autopay_message_id", flat=True
+            )
+        )
+        definitions = {
+            definition.bank_account: definition
+            for definition in models.FactoringCompany.objects.filter(company=company).select_related(
+                "gl_account", "voucher_series"
+            )
+        }
+        taken = set(
+            models.IncomingPayment.objects.filter(
+                archive_reference__in={m.archive_reference for m in messages if m.archive_reference},
+                credited_account__in={m.credited_account for m in messages},
+            ).values_list("credited_account", "archive_reference", "value_date", "amount", "is_reversal")
+        )
+        payments: list[ParsedPayment] = []
+        keys: list[str] = []
+        message_ids: list[uuid.UUID] = []
+        seen: set[uuid.UUID] = set()
+        for message in messages:
+            if message.id in applied or message.id in seen:
+                continue
+            seen.add(message.id)
+            key = definitions_services.account_key(message.credited_account)
+            reversal = message.amount < 0
+            amount = abs(message.amount)
+            identity = (message.credited_account, message.archive_reference, message.date, amount, reversal)
+            if key not in definitions:
+                anomalies.append(
+                    (
+                        message.id,
+                        _("No KID definition for bank account %(account)s.")
+                        % {"account": message.credited_account},
+                    )
+                )
+                continue
+            if amount == 0 or round_money(amount) != amount:
+                anomalies.append(
+                    (message.id, _("Amount %(amount)s is not a payment.") % {"amount": message.amount})
+                )
+                continue
+            if message.archive_reference and identity in taken:
+                anomalies.append(
+                    (
+                        message.id,
+                        _("Already taken from another source (archive reference %(ref)s).")
+                        % {"ref": message.archive_reference},
+                    )
+                )
+                continue
+            taken.add(identity)
+            kid = message.kid or ""
+            if kid and not norwegian.kid_is_valid(kid):
+                anomalies.append(
+                    (message.id, _("KID %(kid)s has no valid check digit; read as a message.") % {"kid": kid})
+                )
+                kid = ""
+            payments.append(
+                ParsedPayment(
+                    line_no=0,
+                    credited_account=message.credited_account,
+                    amount=amount,
+                    is_reversal=reversal,
+                    booking_date=message.date,
+                    value_date=message.date,
+                    kid=kid,
+                    message=message.message or (message.kid or "" if not kid else ""),
+                    payer_account=message.payer_account,
+                    payer_name=message.payer_name,
+                    archive_reference=message.archive_reference,
+                    bank_transaction_type="autopay",
+                    currency=message.currency,
+                )
+            )
+            keys.append(key)
+            message_ids.append(message.id)
+        if not payments:
+            return anomalies
+        try:
+            with transaction.atomic():
+                ledger_accounts = posting.accounts_of(company=company)
+                batch = ledger_services.batch_create(
+                    company=company, description="Incoming payments from AutoPay", source="incoming", now=now
+                )
+                interpreted, items = interpretation.payments_interpret(
+                    company=company, definitions=definitions, payments=payments, accounts=keys
+                )
+                posting.payments_post(
+                    company=company,
+                    definitions=definitions,
+                    payments=payments,
+                    accounts=keys,
+                    interpretations=interpreted,
+                    items=items,
+                    ledger_accounts=ledger_accounts,
+                    batch=batch,
+                    file_import=None,
+                    message_ids=message_ids,
+                    now=now,
+                )
+        except (errors.FileRefused, ledger_errors.LedgerError) as exc:
+            anomalies.extend((message_id, str(exc)) for message_id in message_ids)
+    return anomalies

@@ -1,0 +1,225 @@
+"""Reading incoming payments: which customer and which open item each pays, decided for a chunk at once.
+
+The rules, in order (docs/incoming.md): the KID read by the definition of the credited account (customer and
+invoice number by position, or "0;0": an open item with that KID); else an invoice number found in the
+message; else the payer's account, which names the customer (on account); else unmatched. A handful of
+queries per chunk, whatever its size.
+"""
+
+import dataclasses
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+
+from django.db.models import Q
+
+from autopay_client import norwegian
+from company import models as company_models
+from factoring import models
+from factoring.parsers import ParsedPayment
+from ledger import models as ledger_models
+
+_INVOICE_TOKEN = re.compile(r"(?<![0-9])[0-9]{3,30}(?![0-9])")
+_TOKENS_PER_MESSAGE = 5
+
+
+@dataclasses.dataclass(slots=True)
+class Interpretation:
+    """What one payment pays: the rule that decided, and the customer and item when found."""
+
+    rule: str
+    customer_id: int | None = None
+    open_item_id: int | None = None
+
+
+@dataclasses.dataclass(slots=True)
+class ItemRow:
+    """The facts of an open item interpretation and posting need."""
+
+    id: int
+    customer_id: int
+    customer_number: int
+    invoice_no: str
+    kid: str
+    currency: str
+    remaining: Decimal
+
+
+def _digits(value: str) -> str:
+    stripped = value.lstrip("0")
+    return stripped or "0"
+
+
+def kid_parts(definition: models.FactoringCompany, kid: str) -> tuple[int | None, str | None]:
+    """Return (customer number, invoice number) read from `kid` by the definition's positions."""
+    customer_at, invoice_at = definition.positions()
+    customer: int | None = None
+    invoice: str | None = None
+    if customer_at and definition.kid_customer_digits:
+        part = kid[customer_at - 1 : customer_at - 1 + definition.kid_customer_digits]
+        if part.isdigit() and len(part) == definition.kid_customer_digits:
+            customer = int(part)
+    if invoice_at and definition.kid_reference_digits:
+        part = kid[invoice_at - 1 : invoice_at - 1 + definition.kid_reference_digits]
+        if part.isdigit() and len(part) == definition.kid_reference_digits:
+            invoice = _digits(part)
+    return customer, invoice
+
+
+def payments_interpret(
+    *,
+    company: company_models.Company,
+    definitions: dict[str, models.FactoringCompany],
+    payments: Sequence[ParsedPayment],
+    accounts: Sequence[str],
+) -> tuple[list[Interpretation], dict[int, ItemRow]]:
+    """Interpret a chunk of payments (`accounts[i]` is payment i's definition key); return them and the items.
+
+    Reversals are left to posting (rule "reversal"): they undo an earlier payment rather than pay an item.
+    """
+    kids_whole: set[str] = set()
+    positions: list[tuple[int | None, str | None]] = []
+    invoices: set[str] = set()
+    customer_numbers: set[int] = set()
+    tokens: list[list[str]] = []
+    payer_accounts: set[str] = set()
+    for payment, account in zip(payments, accounts, strict=True):
+        definition = definitions[account]
+        kid = payment.kid
+        part: tuple[int | None, str | None] = (None, None)
+        if kid and not payment.is_reversal:
+            if definition.positions() == (0, 0):
+                # Compared whole with the items' KIDs, which were checked when the items were recorded.
+                kids_whole.add(kid)
+            elif norwegian.kid_is_valid(kid):
+                # Read by position only when its check digit holds: a mistyped KID names nobody.
+                part = kid_parts(definition, kid)
+                if part[0] is not None:
+                    customer_numbers.add(part[0])
+                if part[1] is not None:
+                    invoices.add(part[1])
+        positions.append(part)
+        words = _INVOICE_TOKEN.findall(payment.message)[:_TOKENS_PER_MESSAGE] if payment.message else []
+        tokens.append([_digits(token) for token in words])
+        invoices.update(tokens[-1])
+        if payment.payer_account:
+            payer_accounts.add(payment.payer_account)
+
+    items: dict[int, ItemRow] = {}
+    by_kid: dict[str, list[ItemRow]] = defaultdict(list)
+    by_invoice: dict[str, list[ItemRow]] = defaultdict(list)
+    if kids_whole or invoices:
+        query = ledger_models.OpenItem.objects.filter(
+            company=company, kind=ledger_models.OpenItemKind.CUSTOMER
+        )
+        if kids_whole and invoices:
+            query = query.filter(_kid_or_invoice_q(kids_whole, invoices))
+        elif kids_whole:
+            query = query.filter(kid__in=kids_whole)
+        else:
+            query = query.filter(invoice_no__in=_invoice_forms(invoices))
+        for row in query.order_by("due_date", "id").values_list(
+            "id", "customer_id", "customer__number", "invoice_no", "kid", "currency", "remaining_amount"
+        ):
+            item = ItemRow(*row)
+            items[item.id] = item
+            if item.kid:
+                by_kid[item.kid].append(item)
+            if item.invoice_no:
+                by_invoice[_digits(item.invoice_no)].append(item)
+    customers_by_number: dict[int, int] = {}
+    if customer_numbers:
+        customers_by_number = dict(
+            ledger_models.Customer.objects.filter(company=company, number__in=customer_numbers).values_list(
+                "number", "id"
+            )
+        )
+    customers_by_account: dict[str, list[int]] = defaultdict(list)
+    if payer_accounts:
+        for account, customer_id in ledger_models.Customer.objects.filter(
+            company=company, bank_account__in=payer_accounts
+        ).values_list("bank_account", "id"):
+            customers_by_account[account].append(customer_id)
+
+    result: list[Interpretation] = []
+    for payment, part, message_tokens in zip(payments, positions, tokens, strict=True):
+        if payment.is_reversal:
+            result.append(Interpretation(rule=models.Rule.REVERSAL))
+            continue
+        found = _by_kid(payment, part, by_kid, by_invoice, customers_by_number)
+        if found is None:
+            found = _by_message(payment, message_tokens, by_invoice)
+        if found is None:
+            payers = customers_by_account.get(payment.payer_account, [])
+            if len(payers) == 1:
+                found = Interpretation(rule=models.Rule.PAYER_ACCOUNT, customer_id=payers[0])
+        result.append(found or Interpretation(rule=models.Rule.NONE))
+    return result, items
+
+
+def _by_kid(
+    payment: ParsedPayment,
+    part: tuple[int | None, str | None],
+    by_kid: dict[str, list[ItemRow]],
+    by_invoice: dict[str, list[ItemRow]],
+    customers_by_number: dict[int, int],
+) -> Interpretation | None:
+    if not payment.kid:
+        return None
+    whole = by_kid.get(payment.kid)
+    if part == (None, None):
+        if whole:
+            item = _first_open(whole)
+            return Interpretation(
+                rule=models.Rule.KID_ITEM, customer_id=item.customer_id, open_item_id=item.id
+            )
+        return None
+    customer_number, invoice = part
+    customer_id = customers_by_number.get(customer_number) if customer_number is not None else None
+    if invoice is not None:
+        candidates = [
+            item
+            for item in by_invoice.get(invoice, [])
+            if customer_number is None or item.customer_number == customer_number
+        ]
+        if candidates and (
+            customer_number is not None or len({item.customer_id for item in candidates}) == 1
+        ):
+            item = _first_open(candidates)
+            return Interpretation(
+                rule=models.Rule.KID_POSITIONS, customer_id=item.customer_id, open_item_id=item.id
+            )
+    if customer_id is not None:
+        return Interpretation(rule=models.Rule.KID_POSITIONS, customer_id=customer_id)
+    return None
+
+
+def _by_message(
+    payment: ParsedPayment, message_tokens: Iterable[str], by_invoice: dict[str, list[ItemRow]]
+) -> Interpretation | None:
+    for token in message_tokens:
+        candidates = by_invoice.get(token, [])
+        if candidates and len({item.customer_id for item in candidates}) == 1:
+            item = _first_open(candidates)
+            return Interpretation(
+                rule=models.Rule.MESSAGE_INVOICE, customer_id=item.customer_id, open_item_id=item.id
+            )
+    return None
+
+
+def _first_open(items: list[ItemRow]) -> ItemRow:
+    """The oldest item with something left to pay, else the first (its payment goes on account)."""
+    for item in items:
+        if item.remaining:
+            return item
+    return items[0]
+
+
+def _invoice_forms(invoices: set[str]) -> set[str]:
+    # Compared without leading zeros: invoice numbers are stored without them (as the ledger writes them).
+    return invoices
+
+
+def _kid_or_invoice_q(kids: set[str], invoices: set[str]) -> Q:
+    return Q(kid__in=kids) | Q(invoice_no__in=_invoice_forms(invoices))

@@ -1,0 +1,373 @@
+"""Posting interpreted payments: one voucher per definition, value date and currency of a chunk, through the
+ledger's bulk services, then the reconciliations of the items they pay, then the payments' own rows.
+
+A voucher debits the definition's GL bank account with the day's total as the bank shows it (one line) and
+credits, per payment, the receivables control account with its customer (or the suspense account when no
+customer was found). A difference within the definition's write-off tolerance goes to the payment-differences
+account and the item is closed. Reversals mirror the payment they undo (docs/incoming.md).
+"""
+
+import dataclasses
+import datetime
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+from django.utils.translation import gettext as _
+
+from company import models as company_models
+from factoring import errors, models
+from factoring.parsers import ParsedPayment
+from factoring.services.interpretation import Interpretation, ItemRow
+from ledger import errors as ledger_errors
+from ledger import models as ledger_models
+from ledger import services as ledger_services
+from ledger.money import ZERO
+
+_PAYMENT_COLUMNS = (
+    "company_id",
+    "source",
+    "file_import_id",
+    "line_no",
+    "autopay_message_id",
+    "definition_id",
+    "credited_account",
+    "archive_reference",
+    "booking_date",
+    "value_date",
+    "amount",
+    "is_reversal",
+    "currency",
+    "kid",
+    "message",
+    "payer_account",
+    "payer_name",
+    "bank_transaction_type",
+    "result",
+    "rule",
+    "customer_id",
+    "open_item_id",
+    "voucher_id",
+    "journal_line_id",
+    "credited_amount",
+    "difference_amount",
+    "reverses_id",
+    "allocation",
+    "allocated_at",
+    "created_at",
+)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Accounts:
+    """The company's control accounts a posting needs."""
+
+    receivables_id: int
+    suspense_id: int
+    differences_id: int | None
+
+
+def accounts_of(*, company: company_models.Company) -> Accounts:
+    """Return the company's receivables, suspense and (if any) payment-differences accounts.
+
+    :raises errors.FileRefused: the company has no receivables control or no suspense account.
+    """
+    roles = dict(
+        ledger_models.Account.objects.filter(
+            company=company,
+            is_active=True,
+            role__in=[
+                ledger_models.AccountRole.AR_CONTROL,
+                ledger_models.AccountRole.SUSPENSE,
+                ledger_models.AccountRole.PAYMENT_DIFFERENCES,
+            ],
+        ).values_list("role", "id")
+    )
+    for role, label in (
+        (ledger_models.AccountRole.AR_CONTROL, _("accounts receivable control")),
+        (ledger_models.AccountRole.SUSPENSE, _("suspense")),
+    ):
+        if role not in roles:
+            raise errors.FileRefused(
+                _("%(company)s has no active %(role)s account; incoming payments cannot be posted.")
+                % {"company": company, "role": label}
+            )
+    return Accounts(
+        receivables_id=roles[ledger_models.AccountRole.AR_CONTROL],
+        suspense_id=roles[ledger_models.AccountRole.SUSPENSE],
+        differences_id=roles.get(ledger_models.AccountRole.PAYMENT_DIFFERENCES),
+    )
+
+
+@dataclasses.dataclass(slots=True)
+class _Posting:
+    result: str
+    account_id: int
+    customer_id: int | None
+    credited: Decimal  # signed line amount on receivables/suspense: negative for a payment (a credit)
+    difference: Decimal  # signed line amount on payment differences (0: none)
+    reconcile: Decimal  # amount reconciled against the item (0: none)
+    open_item_id: int | None
+    reverses_id: int | None = None
+
+
+def payments_post(
+    *,
+    company: company_models.Company,
+    definitions: dict[str, models.FactoringCompany],
+    payments: Sequence[ParsedPayment],
+    accounts: Sequence[str],
+    interpretations: Sequence[Interpretation],
+    items: dict[int, ItemRow],
+    ledger_accounts: Accounts,
+    batch: ledger_models.Batch,
+    file_import: models.IncomingImport | None,
+    message_ids: Sequence[uuid.UUID] | None,
+    now: datetime.datetime,
+) -> dict[str, int]:
+    """Post a chunk of new payments and record them; return how many of each result.
+
+    Runs inside the caller's transaction.
+
+    :raises ledger_errors.LedgerError: the ledger refuses a voucher (a locked period, an inactive account).
+    """
+    postings: list[_Posting] = []
+    reversed_now: set[int] = set()
+    for payment, key, found in zip(payments, accounts, interpretations, strict=True):
+        definition = definitions[key]
+        if payment.is_reversal:
+            postings.append(_reversal(company, payment, key, ledger_accounts, reversed_now))
+        else:
+            postings.append(_payment(payment, definition, found, items, ledger_accounts))
+
+    # The vouchers: one per definition, value date and currency.
+    groups: dict[tuple[str, datetime.date, str], list[int]] = defaultdict(list)
+    for index, (payment, key) in enumerate(zip(payments, accounts, strict=True)):
+        groups[(key, payment.value_date, payment.currency)].append(index)
+    main_line: list[int | None] = [None] * len(payments)
+    voucher_of: list[int | None] = [None] * len(payments)
+    by_series: dict[int, list[tuple[ledger_services.VoucherSpec, list[tuple[int, str]]]]] = defaultdict(list)
+    for (key, date, currency), indexes in groups.items():
+        definition = definitions[key]
+        total = sum(
+            (-payments[i].amount if payments[i].is_reversal else payments[i].amount for i in indexes), ZERO
+        )
+        lines: list[ledger_services.LineSpec] = []
+        roles: list[tuple[int, str]] = []
+        if total:
+            lines.append(
+                ledger_services.LineSpec(account_id=definition.gl_account_id, amount=total, currency=currency)
+            )
+            roles.append((-1, "bank"))
+        for i in indexes:
+            posting = postings[i]
+            text = (payments[i].kid or payments[i].archive_reference)[:200]
+            lines.append(
+                ledger_services.LineSpec(
+                    account_id=posting.account_id,
+                    amount=posting.credited,
+                    customer_id=posting.customer_id
+                    if posting.account_id == ledger_accounts.receivables_id
+                    else None,
+                    currency=currency,
+                    description=text,
+                )
+            )
+            roles.append((i, "main"))
+            if posting.difference:
+                assert ledger_accounts.differences_id is not None
+                lines.append(
+                    ledger_services.LineSpec(
+                        account_id=ledger_accounts.differences_id,
+                        amount=posting.difference,
+                        currency=currency,
+                        description=text,
+                    )
+                )
+                roles.append((i, "diff"))
+        spec = ledger_services.VoucherSpec(
+            date=date, lines=tuple(lines), description=_("Incoming payments %(date)s") % {"date": date}
+        )
+        by_series[definition.voucher_series_id].append((spec, roles))
+    for series_id, specs in by_series.items():
+        series = ledger_models.VoucherSeries.objects.get(pk=series_id)
+        voucher_ids = ledger_services.vouchers_post_bulk(
+            company=company, series=series, batch=batch, vouchers=[spec for spec, _ in specs], now=now
+        )
+        lines_of: dict[int, list[int]] = defaultdict(list)
+        for voucher_id, line_id in (
+            ledger_models.JournalLine.objects.filter(voucher_id__in=voucher_ids)
+            .order_by("voucher_id", "id")
+            .values_list("voucher_id", "id")
+        ):
+            lines_of[voucher_id].append(line_id)
+        for voucher_id, (_spec, roles) in zip(voucher_ids, specs, strict=True):
+            for (index, role), line_id in zip(roles, lines_of[voucher_id], strict=True):
+                if role == "main":
+                    main_line[index] = line_id
+                    voucher_of[index] = voucher_id
+
+    reconciliations = [
+        ledger_services.ReconciliationSpec(
+            open_item_id=posting.open_item_id, journal_line_id=line_id, amount=posting.reconcile
+        )
+        for posting, line_id in zip(postings, main_line, strict=True)
+        if posting.reconcile and posting.open_item_id is not None and line_id is not None
+    ]
+    ledger_services.reconciliations_create_bulk(company=company, items=reconciliations, now=now)
+
+    counts: dict[str, int] = defaultdict(int)
+    rows: list[tuple[Any, ...]] = []
+    for index, (payment, key, found, posting) in enumerate(
+        zip(payments, accounts, interpretations, postings, strict=True)
+    ):
+        counts[posting.result] += 1
+        to_allocate = posting.result in (models.Result.UNMATCHED, models.Result.ON_ACCOUNT)
+        rows.append(
+            (
+                company.pk,
+                models.Source.FILE if file_import is not None else models.Source.AUTOPAY,
+                file_import.pk if file_import is not None else None,
+                payment.line_no if file_import is not None else None,
+                message_ids[index] if message_ids is not None else None,
+                definitions[key].pk,
+                payment.credited_account,
+                payment.archive_reference,
+                payment.booking_date,
+                payment.value_date,
+                payment.amount,
+                payment.is_reversal,
+                payment.currency,
+                payment.kid,
+                payment.message[:500],
+                payment.payer_account[:34],
+                payment.payer_name[:140],
+                payment.bank_transaction_type[:35],
+                posting.result,
+                found.rule if posting.reverses_id is None else models.Rule.REVERSAL,
+                posting.customer_id,
+                posting.open_item_id,
+                voucher_of[index],
+                main_line[index],
+                -posting.credited,
+                posting.difference,
+                posting.reverses_id,
+                models.AllocationState.OPEN if to_allocate else models.AllocationState.DONE,
+                None if to_allocate else now,
+                now,
+            )
+        )
+    _rows_write(rows)
+    return dict(counts)
+
+
+def _payment(
+    payment: ParsedPayment,
+    definition: models.FactoringCompany,
+    found: Interpretation,
+    items: dict[int, ItemRow],
+    accounts: Accounts,
+) -> _Posting:
+    amount = payment.amount
+    if found.customer_id is None:
+        return _Posting(models.Result.UNMATCHED, accounts.suspense_id, None, -amount, ZERO, ZERO, None)
+    item = items.get(found.open_item_id) if found.open_item_id is not None else None
+    if item is None or item.remaining <= 0 or item.currency != payment.currency:
+        return _Posting(
+            models.Result.ON_ACCOUNT, accounts.receivables_id, found.customer_id, -amount, ZERO, ZERO, None
+        )
+    left = item.remaining
+    difference = left - amount
+    tolerance = definition.write_off_tolerance if accounts.differences_id is not None else ZERO
+    if difference == 0:
+        posting = _Posting(
+            models.Result.MATCHED, accounts.receivables_id, item.customer_id, -amount, ZERO, amount, item.id
+        )
+    elif abs(difference) <= tolerance:
+        # Close the item: receivables credited with what was owed, the difference written off.
+        posting = _Posting(
+            models.Result.MATCHED, accounts.receivables_id, item.customer_id, -left, difference, left, item.id
+        )
+    elif difference > 0:
+        posting = _Posting(
+            models.Result.PARTIAL, accounts.receivables_id, item.customer_id, -amount, ZERO, amount, item.id
+        )
+    else:
+        posting = _Posting(
+            models.Result.OVER, accounts.receivables_id, item.customer_id, -amount, ZERO, amount, item.id
+        )
+    item.remaining = max(ZERO, left - posting.reconcile)
+    return posting
+
+
+def _reversal(
+    company: company_models.Company,
+    payment: ParsedPayment,
+    key: str,
+    accounts: Accounts,
+    reversed_now: set[int],
+) -> _Posting:
+    """Find the payment `payment` reverses and mirror it, reopening what it paid; else debit suspense."""
+    candidates = models.IncomingPayment.objects.filter(
+        company=company,
+        credited_account=payment.credited_account,
+        amount=payment.amount,
+        is_reversal=False,
+        reversed_by__isnull=True,
+        value_date__lte=payment.value_date,
+    ).exclude(pk__in=reversed_now)
+    if payment.kid:
+        candidates = candidates.filter(kid=payment.kid)
+    elif payment.payer_account:
+        candidates = candidates.filter(payer_account=payment.payer_account)
+    elif payment.message:
+        # OCR Giro type 20 (a terminal's reversal) names no KID and no payer, only the free text.
+        candidates = candidates.filter(kid="", message=payment.message[:500])
+    else:
+        candidates = candidates.none()
+    original = candidates.order_by("-value_date", "-id").first()
+    if original is not None and original.journal_line_id is not None:
+        try:
+            for reconciliation in ledger_models.Reconciliation.objects.filter(
+                journal_line_id=original.journal_line_id
+            ).order_by("-id"):
+                ledger_services.reconciliation_undo(reconciliation=reconciliation)
+        except ledger_errors.ReconciliationError:
+            original = None
+    if original is None:
+        return _Posting(models.Result.UNMATCHED, accounts.suspense_id, None, payment.amount, ZERO, ZERO, None)
+    reversed_now.add(original.pk)
+    line = ledger_models.JournalLine.objects.values_list("account_id", "customer_id").get(
+        pk=original.journal_line_id or 0
+    )
+    return _Posting(
+        models.Result.REVERSED,
+        line[0],
+        line[1],
+        original.credited_amount,
+        -original.difference_amount,
+        ZERO,
+        original.open_item_id,
+        reverses_id=original.pk,
+    )
+
+
+def _rows_write(rows: list[tuple[Any, ...]]) -> None:
+    if not rows:
+        return
+    if connection.vendor == "postgresql":
+        with (
+            connection.cursor() as cursor,
+            cursor.copy(f"COPY factoring_incomingpayment ({', '.join(_PAYMENT_COLUMNS)}) FROM STDIN") as copy,
+        ):
+            write = copy.write_row
+            for row in rows:
+                write(row)
+        return
+    models.IncomingPayment.objects.bulk_create(
+        [models.IncomingPayment(**dict(zip(_PAYMENT_COLUMNS, row, strict=True))) for row in rows],
+        batch_size=500,
+    )

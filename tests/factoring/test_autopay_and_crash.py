@@ -1,0 +1,123 @@
+"""AutoPay's incoming payments delivered twice, and an import killed half-way by SIGKILL (a real process)."""
+
+import datetime
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from autopay_client import messages as autopay_messages
+from factoring import models, services
+from factoring.parsers.ocr_writer import OcrPayment
+from ledger import models as ledger_models
+from ledger import selectors as ledger_selectors
+from tests.factoring.books import BANK_ACCOUNT, NOW, Book, book_create, ocr
+
+
+def _message(book: Book, amount: str, kid: str | None, ref: str) -> autopay_messages.IncomingPaymentMessage:
+    return autopay_messages.IncomingPaymentMessage(
+        id=uuid.uuid4(),
+        seq=1,
+        created_at=NOW,
+        amount=Decimal(amount),
+        currency="NOK",
+        date=datetime.date(2026, 11, 18),
+        kid=kid,
+        message="",
+        payer_account="",
+        payer_name="Kari Nordmann",
+        credited_account=BANK_ACCOUNT,
+        archive_reference=ref,
+    )
+
+
+@pytest.mark.django_db
+def test_an_autopay_payment_delivered_twice_is_posted_once(book: Book):
+    item = book.item(0, 1001, "300.00")
+    message = _message(book, "300.00", item.kid, "AP1")
+    services.incoming_payment_messages_apply(company=book.company, messages=[message], now=NOW)
+    services.incoming_payment_messages_apply(company=book.company, messages=[message], now=NOW)
+    assert (models.IncomingPayment.objects.count(), ledger_models.Voucher.objects.count()) == (1, 1)
+
+
+@pytest.mark.django_db
+def test_an_autopay_payment_settles_the_item_its_kid_names(book: Book):
+    item = book.item(0, 1001, "300.00")
+    services.incoming_payment_messages_apply(
+        company=book.company, messages=[_message(book, "300.00", item.kid, "AP1")], now=NOW
+    )
+    item.refresh_from_db()
+    assert item.status == ledger_models.OpenItemStatus.SETTLED
+
+
+@pytest.mark.django_db
+def test_a_payment_to_an_account_without_a_definition_is_an_anomaly_and_changes_nothing(book: Book):
+    message = dataclass_replace(_message(book, "10.00", None, "AP2"), credited_account="12345678903")
+    anomalies = services.incoming_payment_messages_apply(company=book.company, messages=[message], now=NOW)
+    assert (anomalies[0][0], models.IncomingPayment.objects.count()) == (message.id, 0)
+
+
+@pytest.mark.django_db
+def test_a_file_payment_autopay_delivered_before_is_skipped_naming_autopay(book: Book):
+    message = _message(book, "10.00", None, "000000077")
+    services.incoming_payment_messages_apply(company=book.company, messages=[message], now=NOW)
+    data = ocr([OcrPayment(amount=Decimal("10.00"), archive_reference="000000077", date=message.date)])
+    file_import = book.import_file(data)
+    assert list(file_import.skipped.values_list("earlier__source", flat=True)) == ["autopay"]
+
+
+def dataclass_replace(obj, **changes):
+    import dataclasses
+
+    return dataclasses.replace(obj, **changes)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_killed_half_way_then_run_again_posts_every_payment_once(tmp_path):
+    size = 40_000
+    book = book_create(factoring_id="0;0")
+    path = tmp_path / "big.txt"
+    path.write_bytes(
+        ocr([OcrPayment(amount=Decimal("10.00"), archive_reference=f"{n + 1:09d}") for n in range(size)])
+    )
+    database = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
+    }
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence('factoring_incomingimport', 'id'))")
+        next_id = cursor.fetchone()[0] + 1
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "import_incoming", str(path), "--company", book.company.org_no],
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        progress = services.import_progress(import_id=next_id) or {}
+        if progress.get("imported", 0) >= 5000:
+            break
+        time.sleep(0.05)
+    assert process.poll() is None, "the import ended before it could be killed"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert models.IncomingPayment.objects.filter(company=book.company).count() == 0
+
+    services.incoming_file_import(
+        company=book.company, stream=path.open("rb"), filename="big.txt", user=None, now=NOW
+    )
+    assert (
+        models.IncomingPayment.objects.filter(company=book.company).count(),
+        ledger_selectors.vouchers_unbalanced(company=book.company).count(),
+        sum(ledger_models.JournalLine.objects.filter(account=book.bank).values_list("amount", flat=True)),
+    ) == (size, 0, Decimal("400000.00"))

@@ -1,0 +1,161 @@
+"""Importing OCR Giro files: interpretation, posting, reconciliation, duplicates and refusals."""
+
+from decimal import Decimal
+
+import pytest
+
+from factoring import errors, models
+from ledger import models as ledger_models
+from ledger import selectors as ledger_selectors
+from tests.factoring.books import Book, balances, kid_for, ocr, pay
+
+
+def test_a_full_payment_by_kid_settles_its_item(book: Book):
+    item = book.item(0, 1001, "1000.00")
+    book.import_file(ocr([pay("1000.00", item.kid)]))
+    item.refresh_from_db()
+    assert item.status == ledger_models.OpenItemStatus.SETTLED
+
+
+def test_each_payment_records_its_result_and_rule(book: Book):
+    full = book.item(0, 1001, "1000.00")
+    part = book.item(1, 1002, "500.00")
+    book.import_file(
+        ocr([pay("1000.00", full.kid, 1), pay("200.00", part.kid, 2), pay("50.00", kid_for(99999, 5), 3)])
+    )
+    got = list(models.IncomingPayment.objects.order_by("line_no").values_list("result", "rule"))
+    assert got == [
+        ("matched", "kid_positions"),
+        ("partial", "kid_positions"),
+        ("unmatched", "none"),
+    ]
+
+
+def test_an_import_posts_one_balanced_voucher_per_value_date_debiting_the_bank_with_the_total(book: Book):
+    item = book.item(0, 1001, "1000.00")
+    book.import_file(ocr([pay("1000.00", item.kid, 1), pay("75.50", "", 2)]))
+    vouchers = ledger_models.Voucher.objects.filter(company=book.company)
+    assert vouchers.count() == 1
+    assert not ledger_selectors.vouchers_unbalanced(company=book.company).exists()
+    assert balances(book) == {
+        "1920": Decimal("1075.50"),
+        "1500": Decimal("-1000.00"),
+        "2990": Decimal("-75.50"),
+    }
+
+
+def test_an_overpayment_settles_the_item_and_leaves_a_credit_item(book: Book):
+    item = book.item(0, 1001, "1000.00")
+    book.import_file(ocr([pay("1200.00", item.kid)]))
+    credit = ledger_models.OpenItem.objects.get(company=book.company, amount__lt=0)
+    assert (credit.amount, credit.customer_id) == (Decimal("-200.00"), item.customer_id)
+
+
+def test_a_difference_within_the_tolerance_is_written_off_and_closes_the_item(book: Book):
+    item = book.item(0, 1001, "1000.00")
+    book.import_file(ocr([pay("999.40", item.kid)]))
+    item.refresh_from_db()
+    assert (item.status, balances(book)["7790"]) == (ledger_models.OpenItemStatus.SETTLED, Decimal("0.60"))
+
+
+def test_a_partial_payment_leaves_the_item_partially_open(book: Book):
+    item = book.item(0, 1001, "1000.00")
+    book.import_file(ocr([pay("400.00", item.kid)]))
+    item.refresh_from_db()
+    assert (item.status, item.remaining_amount) == ("partially_open", Decimal("600.00"))
+
+
+def test_a_kid_reversal_undoes_the_payment_it_reverses(book: Book):
+    item = book.item(0, 1001, "1000.00")
+    book.import_file(ocr([pay("1000.00", item.kid, 1)]), filename="a.txt")
+    book.import_file(ocr([pay("1000.00", item.kid, 2, transaction_type=18)]), filename="b.txt")
+    item.refresh_from_db()
+    assert (item.status, balances(book)["1920"], balances(book)["1500"]) == (
+        "open",
+        Decimal("0.00"),
+        Decimal("0.00"),
+    )
+
+
+def test_the_same_file_again_is_refused_naming_the_earlier_import(book: Book):
+    data = ocr([pay("100.00", "", 1)])
+    first = book.import_file(data)
+    with pytest.raises(errors.DuplicateFile, match=f"import {first.pk}"):
+        book.import_file(data)
+
+
+def test_an_overlapping_file_imports_only_what_is_new_and_lists_what_it_skipped(book: Book):
+    first = book.import_file(ocr([pay("100.00", "", 1), pay("200.00", "", 2)]))
+    second = book.import_file(ocr([pay("200.00", "", 2), pay("300.00", "", 3)]))
+    skipped = list(second.skipped.values_list("line_no", "earlier__file_import"))
+    assert (second.imported_count, skipped) == (1, [(1, first.pk)])
+
+
+def test_a_file_with_a_wrong_control_total_is_refused_and_posts_nothing(book: Book):
+    data = bytearray(ocr([pay("100.00", "", 1)]))
+    lines = data.decode("latin-1").splitlines()
+    lines[-1] = lines[-1][:24] + "00000000000099999" + lines[-1][41:]
+    with pytest.raises(errors.FileRefused, match="Nothing was imported"):
+        book.import_file(("\n".join(lines) + "\n").encode("latin-1"))
+    assert not ledger_models.Voucher.objects.filter(company=book.company).exists()
+
+
+def test_a_payment_to_an_account_without_a_definition_refuses_the_file(book: Book):
+    with pytest.raises(errors.FileRefused, match="no KID definition"):
+        book.import_file(ocr([pay("100.00", "", 1)], account="12345678903"))
+
+
+_BOMB = (
+    b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+    b'<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>'
+    b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.02"><x>&c;</x></Document>'
+)
+
+
+@pytest.mark.parametrize(
+    "malformed",
+    [
+        pytest.param(lambda data: data[: len(data) // 2], id="truncated"),
+        pytest.param(lambda data: data.replace(b"NY09", b"NY\xff\xfe", 1), id="wrong-encoding"),
+        pytest.param(lambda data: bytes(range(256)) * 40_960, id="10-MB-of-garbage"),
+        pytest.param(lambda data: _BOMB, id="xml-bomb"),
+        pytest.param(lambda data: b"", id="empty"),
+    ],
+)
+def test_a_malformed_file_is_refused_clearly_and_posts_nothing(book: Book, malformed):
+    item = book.item(0, 1001, "1000.00")
+    data = malformed(ocr([pay("1000.00", item.kid, 1), pay("5.00", "", 2)]))
+    with pytest.raises(errors.FileRefused, match="Nothing was imported"):
+        book.import_file(data)
+    assert (models.IncomingImport.objects.count(), ledger_models.Voucher.objects.count()) == (0, 0)
+
+
+def test_a_payment_of_another_companys_file_is_not_in_the_api_of_this_one(book: Book):
+    from rest_framework.test import APIClient
+
+    from tests.company.factories import MembershipFactory
+    from tests.factoring.books import book_create
+
+    other = book_create(account="12345678903")
+    other.import_file(ocr([pay("10.00", "", 1)], account="12345678903"))
+    payment = models.IncomingPayment.objects.get(company=other.company)
+    client = APIClient()
+    client.force_authenticate(MembershipFactory.create(company=book.company).user)
+    response = client.post(f"/api/incoming-payments/{payment.pk}/allocate/", {"customer": 1}, format="json")
+    assert response.status_code == 404
+
+
+def test_a_free_text_reversal_undoes_the_terminal_payment_with_the_same_text(book: Book):
+    book.import_file(
+        ocr([pay("250.00", "", 1, transaction_type=21, text="Kiosk 7 kvittering 4411")]), filename="a"
+    )
+    book.import_file(
+        ocr([pay("250.00", "", 2, transaction_type=20, text="Kiosk 7 kvittering 4411")]), filename="b"
+    )
+    reversal = models.IncomingPayment.objects.get(is_reversal=True)
+    original = models.IncomingPayment.objects.get(is_reversal=False)
+    assert (reversal.result, reversal.reverses_id, balances(book)["2990"]) == (
+        "reversal",
+        original.pk,
+        Decimal("0.00"),
+    )
