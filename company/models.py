@@ -49,9 +49,9 @@ class Company(models.Model):
 
 
 class Role(models.TextChoices):
-    ACCOUNTANT = "accountant", "Accountant"
-    APPROVER = "approver", "Approver"
-    ADMINISTRATOR = "administrator", "Administrator"
+    ACCOUNTANT = "accountant", _("Accountant")
+    APPROVER = "approver", _("Approver")
+    ADMINISTRATOR = "administrator", _("Administrator")
 
 
 class Membership(models.Model):
@@ -75,9 +75,9 @@ class Membership(models.Model):
 
 
 class EbfSystem(models.IntegerChoices):
-    FILE_ONLY = 0, "Other (file only)"
-    VISMA_PAYMENT = 90, "90 Visma Payment"
-    AUTOPAY = 95, "95 Visma.net AutoPay"
+    FILE_ONLY = 0, _("Other (file only)")
+    VISMA_PAYMENT = 90, _("90 Visma Payment")
+    AUTOPAY = 95, _("95 Visma.net AutoPay")
     EBF_96 = 96, "96"
     EBF_97 = 97, "97"
     EBF_98 = 98, "98"

@@ -8,20 +8,20 @@ from ledger.money import DEFAULT_CURRENCY, MoneyField
 
 
 class AccountKind(models.TextChoices):
-    ASSET = "asset", "Asset"
-    LIABILITY = "liability", "Liability"
-    EQUITY = "equity", "Equity"
-    INCOME = "income", "Income"
-    EXPENSE = "expense", "Expense"
+    ASSET = "asset", _("Asset")
+    LIABILITY = "liability", _("Liability")
+    EQUITY = "equity", _("Equity")
+    INCOME = "income", _("Income")
+    EXPENSE = "expense", _("Expense")
 
 
 class AccountRole(models.TextChoices):
     NONE = "", "—"
-    AP_CONTROL = "ap_control", "Accounts payable control"
-    AR_CONTROL = "ar_control", "Accounts receivable control"
-    BANK = "bank", "Bank"
-    SUSPENSE = "suspense", "Suspense"
-    PAYMENT_DIFFERENCES = "payment_diff", "Payment differences"
+    AP_CONTROL = "ap_control", _("Accounts payable control")
+    AR_CONTROL = "ar_control", _("Accounts receivable control")
+    BANK = "bank", _("Bank")
+    SUSPENSE = "suspense", _("Suspense")
+    PAYMENT_DIFFERENCES = "payment_diff", _("Payment differences")
 
 
 UNIQUE_ROLES = [
@@ -94,14 +94,14 @@ class Customer(models.Model):
 
 
 class OpenItemKind(models.TextChoices):
-    CUSTOMER = "customer", "Customer"
-    SUPPLIER = "supplier", "Supplier"
+    CUSTOMER = "customer", _("Customer")
+    SUPPLIER = "supplier", _("Supplier")
 
 
 class OpenItemStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    PARTIALLY_OPEN = "partially_open", "Partially open"
-    SETTLED = "settled", "Settled"
+    OPEN = "open", _("Open")
+    PARTIALLY_OPEN = "partially_open", _("Partially open")
+    SETTLED = "settled", _("Settled")
 
 
 class OpenItem(models.Model):
