@@ -191,7 +191,7 @@ CELERY_TIMEZONE = TIME_ZONE
 AUTOPAY_POLL_INTERVAL_SECONDS = float(os.environ.get("AUTOPAY_POLL_INTERVAL_SECONDS", "60"))
 # How long a poll's hold on a company's cursor lasts without a page applied (a crashed poll's lease expires).
 AUTOPAY_POLL_LEASE_SECONDS = float(os.environ.get("AUTOPAY_POLL_LEASE_SECONDS", "300"))
-AUTOPAY_POLL_PAGE_SIZE = int(os.environ.get("AUTOPAY_POLL_PAGE_SIZE", "500"))
+AUTOPAY_POLL_PAGE_SIZE = int(os.environ.get("AUTOPAY_POLL_PAGE_SIZE", "2000"))
 CELERY_TASK_ROUTES = {
     "autopay_erp.poll_autopay": {"queue": "poll"},
     "autopay_erp.poll_autopay_all": {"queue": "poll"},
