@@ -20,6 +20,7 @@ import datetime
 import json
 import logging
 import secrets
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -76,6 +77,8 @@ class PollResult:
     already_applied: int = 0
     anomalies: int = 0
     error: str = ""
+    # Time spent waiting for AutoPay's next page while nothing was left to apply.
+    wait_seconds: float = 0.0
     by_type: dict[str, int] = dataclasses.field(default_factory=dict)
 
     @property
@@ -145,12 +148,15 @@ def company_poll(
             pending = pool.submit(fetch, start)
             position = start
             while True:
+                waiting = time.perf_counter()
                 try:
                     page = pending.result()
                 except autopay_errors.AutoPayError as exc:
                     result.error = f"AutoPay: {exc}"
                     logger.warning("poll of %s stopped at %s: %s", company.org_no, position, exc)
                     break
+                finally:
+                    result.wait_seconds += time.perf_counter() - waiting
                 if not page.messages and not page.malformed:
                     break
                 # A page that does not move past `position` (only messages seen before) is applied, then the
@@ -190,9 +196,7 @@ def _page_apply(
                 f"(cursor at {cursor.last_seq}, expected {expected})"
             )
         ids = [m.id for m in page.messages] + [m.id for m in page.malformed if m.id is not None]
-        done = set(
-            models.AppliedMessage.objects.filter(message_id__in=ids).values_list("message_id", flat=True)
-        )
+        done = applied_message_ids(ids=ids)
         fresh: list[autopay_messages.Message] = []
         for message in page.messages:
             if message.id in done:
@@ -276,6 +280,20 @@ def _payload(message: autopay_messages.Message) -> dict[str, Any]:
 
 def _json_safe(value: object) -> Any:
     return json.loads(json.dumps(value, default=str))
+
+
+def applied_message_ids(*, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Return which of the message ids have been applied already."""
+    if not ids:
+        return set()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT message_id FROM autopay_erp_appliedmessage WHERE message_id = ANY(%s::uuid[])",
+                [list(ids)],
+            )
+            return {row[0] for row in cursor.fetchall()}
+    return set(models.AppliedMessage.objects.filter(message_id__in=ids).values_list("message_id", flat=True))
 
 
 def applied_messages_insert(

@@ -21,6 +21,7 @@ from ledger import models as ledger_models
 from ledger import selectors as ledger_selectors
 from ledger import services as ledger_services
 from payments import models
+from payments.services import events as events_service
 
 # The voucher series settlements are posted in; made for a company the first time it is needed.
 SETTLEMENT_SERIES_CODE = "UTB"
@@ -210,16 +211,16 @@ def _post(
         now=now,
     )
     _lines_posted(lines=lines, voucher_ids=voucher_ids, now=now)
-    models.PaymentEvent.objects.bulk_create(
-        [
-            models.PaymentEvent(
-                payment_id=line.payment_id,
-                line_id=line.id,
-                company=company,
-                kind=models.PaymentEventKind.POSTED,
-                at=now,
-                actor_id=user_id,
-                details={
+    events_service.events_write(
+        company_id=company.pk,
+        at=now,
+        actor_id=user_id,
+        rows=[
+            (
+                line.payment_id,
+                line.id,
+                models.PaymentEventKind.POSTED,
+                {
                     "from": 5,
                     "to": 6,
                     "voucher": voucher_id,
@@ -229,7 +230,6 @@ def _post(
             )
             for line, voucher_id in zip(lines, voucher_ids, strict=True)
         ],
-        batch_size=2_000,
     )
     return batch
 

@@ -19,6 +19,7 @@ from autopay_client import messages as autopay_messages
 from autopay_client.statuses import ErpLineStatus
 from company import models as company_models
 from payments import models
+from payments.services import events as events_service
 from payments.services import settlement
 
 Anomalies = list[tuple[uuid.UUID, str]]
@@ -114,7 +115,7 @@ def line_status_messages_apply(
                 settled_at=row[9],
                 post_settlement=row[10],
             )
-        events: list[models.PaymentEvent] = []
+        events: list[events_service.EventRow] = []
         settled_by: dict[int, uuid.UUID] = {}
         for message in messages:
             line = lines.get(message.end_to_end_id)
@@ -127,13 +128,11 @@ def line_status_messages_apply(
                 anomalies.append((message.id, f"{message.end_to_end_id}: {problem}"))
                 continue
             events.append(
-                models.PaymentEvent(
-                    payment_id=line.payment_id,
-                    line_id=line.id,
-                    company=company,
-                    kind=models.PaymentEventKind.STATUS_CHANGED,
-                    at=now,
-                    details={
+                (
+                    line.payment_id,
+                    line.id,
+                    models.PaymentEventKind.STATUS_CHANGED,
+                    {
                         "from": line.status,
                         "to": new,
                         "autopay_status": str(message.autopay_status),
@@ -166,7 +165,7 @@ def line_status_messages_apply(
         if not changed:
             return anomalies
         _lines_write(lines=changed, now=now)
-        models.PaymentEvent.objects.bulk_create(events, batch_size=2_000)
+        events_service.events_write(company_id=company.pk, rows=events, at=now)
         payment_statuses_derive(payment_ids=sorted({line.payment_id for line in changed}))
         if settled_by:
             result = settlement.settled_lines_post(company=company, line_ids=sorted(settled_by), now=now)
