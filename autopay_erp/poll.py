@@ -34,6 +34,7 @@ from autopay_client import messages as autopay_messages
 from autopay_erp import models
 from company import autopay as company_autopay
 from company import models as company_models
+from payments.services import errors as payment_errors
 from payments.services import status as payment_status
 
 logger = logging.getLogger(__name__)
@@ -171,7 +172,8 @@ def company_poll(
                 position = max(position, page.next_after)
                 if not more:
                     break
-    except PollLeaseLost as exc:
+    except (PollLeaseLost, payment_errors.LinesChangedMeanwhile) as exc:
+        # The page was rolled back; the next poll applies it again from where the cursor stands.
         result.error = str(exc)
     finally:
         _lease_give_back(company=company, owner=owner, result=result, now=clock())
