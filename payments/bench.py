@@ -1,16 +1,16 @@
 """The settlement benchmark: N paid lines polled from the simulator, applied, posted and reconciled.
 
-`manage.py bench settlement --size N --json PATH` on PostgreSQL (docs/benchmarks.md). Setup, timed and reported
-phase by phase: N open supplier items and their payments in a fresh company (as a proposal makes them), the
-company registered and activated at the simulator, the payments uploaded as pain.001 through the signed client,
-approved and paid in one bank day by the simulator's own commands. Timed: the poll of every message through the
-real signed client against the running simulator (served by gunicorn on a free port this benchmark starts, or
-at AUTOPAY_BASE_URL when set, which must share this database), applying the statuses, posting and reconciling,
-commit included. The raw limit: COPY of the same rows (vouchers, journal lines, reconciliations, applied-message
-ids) and one set-based UPDATE of the lines, in a transaction rolled back.
+`manage.py bench settlement --size N --json PATH` on PostgreSQL (docs/benchmarks.md). Setup, timed and
+reported phase by phase: N open supplier items and their payments in a fresh company (as a proposal makes
+them), the company registered and activated at the simulator, the payments uploaded as pain.001 through the
+signed client, approved and paid in one bank day by the simulator's own commands. Timed: the poll of every
+message through the real signed client against the running simulator (served by gunicorn on a free port this
+benchmark starts, or at AUTOPAY_BASE_URL when set, which must share this database), applying the statuses,
+posting and reconciling, commit included. The raw limit: COPY of the same rows (vouchers, journal lines,
+reconciliations, applied-message ids) and one set-based UPDATE of the lines, in a transaction rolled back.
 
-The poll itself lives in the top layer; the command hands it in (`company_poll`), so this module imports nothing
-above payments. The simulator is reached over HTTP and through its management commands, by name.
+The poll itself lives in the top layer; the command hands it in (`company_poll`), so this module imports
+nothing above payments. The simulator is reached over HTTP and through its management commands, by name.
 """
 
 import contextlib
@@ -162,13 +162,19 @@ def _world_create(*, size: int, today: datetime.date, now: datetime.datetime) ->
             ebf_post_settlement=True,
         )
         ledger_models.Account.objects.create(
-            company=company, number="1920", name="Bank", kind=ledger_models.AccountKind.ASSET,
+            company=company,
+            number="1920",
+            name="Bank",
+            kind=ledger_models.AccountKind.ASSET,
             role=ledger_models.AccountRole.BANK,
-        )  # fmt: skip
+        )
         ledger_models.Account.objects.create(
-            company=company, number="2400", name="Leverandørgjeld", kind=ledger_models.AccountKind.LIABILITY,
+            company=company,
+            number="2400",
+            name="Leverandørgjeld",
+            kind=ledger_models.AccountKind.LIABILITY,
             role=ledger_models.AccountRole.AP_CONTROL,
-        )  # fmt: skip
+        )
         suppliers = ledger_models.Supplier.objects.bulk_create(
             [
                 ledger_models.Supplier(
@@ -183,22 +189,32 @@ def _world_create(*, size: int, today: datetime.date, now: datetime.datetime) ->
         items = ledger_models.OpenItem.objects.bulk_create(
             [
                 ledger_models.OpenItem(
-                    company=company, kind=ledger_models.OpenItemKind.SUPPLIER, supplier=suppliers[n % len(suppliers)],
-                    invoice_no=str(n + 1), amount=_amount(n), remaining_amount=_amount(n), invoice_date=today,
-                    due_date=today, status=ledger_models.OpenItemStatus.OPEN,
+                    company=company,
+                    kind=ledger_models.OpenItemKind.SUPPLIER,
+                    supplier=suppliers[n % len(suppliers)],
+                    invoice_no=str(n + 1),
+                    amount=_amount(n),
+                    remaining_amount=_amount(n),
+                    invoice_date=today,
+                    due_date=today,
+                    status=ledger_models.OpenItemStatus.OPEN,
                 )
                 for n in range(size)
             ],
             batch_size=_BATCH,
-        )  # fmt: skip
+        )
         payments = []
         lines: list[models.PaymentLine] = []
         for number, start in enumerate(range(0, size, _LINES_PER_PAYMENT), start=1):
             chunk = items[start : start + _LINES_PER_PAYMENT]
             payment = models.Payment(
-                company=company, number=number, bank_partner=partner, payment_date=today,
-                total=sum((item.amount for item in chunk), Decimal(0)), created_at=now,
-            )  # fmt: skip
+                company=company,
+                number=number,
+                bank_partner=partner,
+                payment_date=today,
+                total=sum((item.amount for item in chunk), Decimal(0)),
+                created_at=now,
+            )
             payments.append(payment)
         models.Payment.objects.bulk_create(payments)
         for payment, start in zip(payments, range(0, size, _LINES_PER_PAYMENT), strict=True):
@@ -206,11 +222,16 @@ def _world_create(*, size: int, today: datetime.date, now: datetime.datetime) ->
                 supplier = suppliers[(start + offset) % len(suppliers)]
                 lines.append(
                     models.PaymentLine(
-                        payment=payment, company=company, open_item=item, supplier=supplier, amount=item.amount,
-                        creditor_account=supplier.bank_account, message=item.invoice_no,
+                        payment=payment,
+                        company=company,
+                        open_item=item,
+                        supplier=supplier,
+                        amount=item.amount,
+                        creditor_account=supplier.bank_account,
+                        message=item.invoice_no,
                         end_to_end_id=f"{payment.number}-{offset + 1}",
                     )
-                )  # fmt: skip
+                )
         models.PaymentLine.objects.bulk_create(lines, batch_size=_BATCH)
         models.PaymentNumberSeries.objects.create(company=company, next_number=len(payments) + 1)
     return _World(company=company, partner=partner, payments=payments)
@@ -219,9 +240,19 @@ def _world_create(*, size: int, today: datetime.date, now: datetime.datetime) ->
 def _activate(*, world: _World, now: datetime.datetime) -> None:
     out = io.StringIO()
     call_command(
-        "autopay_sim_company", "--org-no", world.company.org_no, "--name", world.company.name,
-        "--account", world.partner.bank_account, "--two-factor", "none", "--two-factor-required", "no", stdout=out,
-    )  # fmt: skip
+        "autopay_sim_company",
+        "--org-no",
+        world.company.org_no,
+        "--name",
+        world.company.name,
+        "--account",
+        world.partner.bank_account,
+        "--two-factor",
+        "none",
+        "--two-factor-required",
+        "no",
+        stdout=out,
+    )
     code = out.getvalue().strip().removeprefix("activation_code: ")
     activation.company_autopay_activate(company=world.company, activation_code=code, now=now)
     world.company.refresh_from_db()
@@ -243,13 +274,16 @@ def _upload(*, world: _World, now: datetime.datetime) -> None:
                     debtor_name=world.company.name,
                     lines=[
                         pain001.PaymentLine(
-                            end_to_end_id=e2e, amount=amount, creditor_name="Supplier", creditor_account=account,
+                            end_to_end_id=e2e,
+                            amount=amount,
+                            creditor_name="Supplier",
+                            creditor_account=account,
                             message=message,
                         )
                         for e2e, amount, account, message in lines
                     ],
                 )
-            )  # fmt: skip
+            )
             receipt = client.upload_payment(document)
             models.Payment.objects.filter(pk=payment.pk).update(
                 status=models.PaymentStatus.TRANSFERRED,
@@ -278,7 +312,7 @@ def _approve(*, world: _World) -> None:
 
 @contextlib.contextmanager
 def _simulator() -> Iterator[str]:
-    """Yield the simulator's base URL: AUTOPAY_BASE_URL when set, else gunicorn started here on a free port."""
+    """Yield the simulator's base URL: AUTOPAY_BASE_URL when set, else gunicorn started on a free port."""
     given = os.environ.get("AUTOPAY_BASE_URL")
     if given:
         yield given
@@ -287,17 +321,34 @@ def _simulator() -> Iterator[str]:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    server = subprocess.Popen(
-        [gunicorn, "autopay_erp.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--worker-class", "gthread",
-         "--threads", "2", "--timeout", "300", "--log-level", "warning"],
+    server = subprocess.Popen(  # noqa: S603 - our own gunicorn, arguments of our own
+        [
+            gunicorn,
+            "autopay_erp.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--worker-class",
+            "gthread",
+            "--threads",
+            "2",
+            "--timeout",
+            "300",
+            "--log-level",
+            "warning",
+        ],
         cwd=settings.BASE_DIR,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "autopay_erp.settings.local")},
-    )  # fmt: skip
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "autopay_erp.settings.local"),
+        },
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/autopay/", timeout=2)  # noqa: S310 - our own server
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/autopay/", timeout=2)
                 break
             except OSError:
                 if time.monotonic() > deadline or server.poll() is not None:
@@ -320,15 +371,20 @@ def _copy_limit(
         limit_items = ledger_models.OpenItem.objects.bulk_create(
             [
                 ledger_models.OpenItem(
-                    company=company, kind=ledger_models.OpenItemKind.SUPPLIER,
+                    company=company,
+                    kind=ledger_models.OpenItemKind.SUPPLIER,
                     supplier_id=supplier_id,
-                    invoice_no=f"L{n + 1}", amount=_amount(n), remaining_amount=_amount(n), invoice_date=today,
-                    due_date=today, status=ledger_models.OpenItemStatus.OPEN,
+                    invoice_no=f"L{n + 1}",
+                    amount=_amount(n),
+                    remaining_amount=_amount(n),
+                    invoice_date=today,
+                    due_date=today,
+                    status=ledger_models.OpenItemStatus.OPEN,
                 )
                 for n in range(size)
             ],
             batch_size=_BATCH,
-        )  # fmt: skip
+        )
     payables = ledger_models.Account.objects.get(company=company, number="2400").pk
     bank_account = ledger_models.Account.objects.get(company=company, number="1920").pk
     supplier_of = [item.supplier_id for item in limit_items]
@@ -339,21 +395,44 @@ def _copy_limit(
             voucher_ids = bulk.ids_reserve(table="ledger_voucher", count=size)
             line_ids = bulk.ids_reserve(table="ledger_journalline", count=2 * size)
             with cursor.copy(
-                "COPY ledger_voucher (id, company_id, series_id, number, date, description, posted_at) FROM STDIN"
+                "COPY ledger_voucher (id, company_id, series_id, number, date, description, posted_at) "
+                "FROM STDIN"
             ) as copy:
                 for number, voucher_id in enumerate(voucher_ids, start=1):
                     copy.write_row((voucher_id, company.pk, series.pk, number, today, "", now))
             with cursor.copy(
-                "COPY ledger_journalline (id, voucher_id, company_id, account_id, amount, currency, description, "
+                "COPY ledger_journalline (id, voucher_id, company_id, account_id, amount, currency, "
+                "description, "
                 "supplier_id) FROM STDIN"
             ) as copy:
                 for index, (voucher_id, item) in enumerate(zip(voucher_ids, limit_items, strict=True)):
-                    copy.write_row((line_ids[2 * index], voucher_id, company.pk, payables, item.amount, "NOK", "",
-                                    supplier_of[index]))  # fmt: skip
-                    copy.write_row((line_ids[2 * index + 1], voucher_id, company.pk, bank_account, -item.amount, "NOK",
-                                    "", None))  # fmt: skip
+                    copy.write_row(
+                        (
+                            line_ids[2 * index],
+                            voucher_id,
+                            company.pk,
+                            payables,
+                            item.amount,
+                            "NOK",
+                            "",
+                            supplier_of[index],
+                        )
+                    )
+                    copy.write_row(
+                        (
+                            line_ids[2 * index + 1],
+                            voucher_id,
+                            company.pk,
+                            bank_account,
+                            -item.amount,
+                            "NOK",
+                            "",
+                            None,
+                        )
+                    )
             with cursor.copy(
-                "COPY ledger_reconciliation (company_id, open_item_id, journal_line_id, amount, created_at) FROM STDIN"
+                "COPY ledger_reconciliation (company_id, open_item_id, journal_line_id, amount, created_at) "
+                "FROM STDIN"
             ) as copy:
                 for index, item in enumerate(limit_items):
                     copy.write_row((company.pk, item.pk, line_ids[2 * index], item.amount, now))

@@ -19,9 +19,8 @@ from autopay_client import messages as autopay_messages
 from autopay_client.statuses import ErpLineStatus
 from company import models as company_models
 from payments import models
-from payments.services import errors
+from payments.services import errors, settlement
 from payments.services import events as events_service
-from payments.services import settlement
 
 Anomalies = list[tuple[uuid.UUID, str]]
 
