@@ -16,7 +16,6 @@ nothing above payments. The simulator is reached over HTTP and through its manag
 import contextlib
 import dataclasses
 import datetime
-import io
 import os
 import resource
 import socket
@@ -32,7 +31,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
 from django.db import connection, transaction
 from django.test.utils import override_settings
 from django.utils import timezone
@@ -91,7 +89,7 @@ def settlement_bench(
         phases["approval"] = time.perf_counter() - started
 
         started = time.perf_counter()
-        call_command("autopay_sim_bank", "--run-day", "--date", today.isoformat(), stdout=io.StringIO())
+        _sim("autopay_sim_bank", "--run-day", "--date", today.isoformat())
         phases["bank_day"] = time.perf_counter() - started
 
         started = time.perf_counter()
@@ -186,60 +184,56 @@ def _world_create(*, size: int, today: datetime.date, now: datetime.datetime) ->
                 for n in range(min(size, _SUPPLIERS))
             ]
         )
-        items = ledger_models.OpenItem.objects.bulk_create(
-            [
-                ledger_models.OpenItem(
-                    company=company,
-                    kind=ledger_models.OpenItemKind.SUPPLIER,
-                    supplier=suppliers[n % len(suppliers)],
-                    invoice_no=str(n + 1),
-                    amount=_amount(n),
-                    remaining_amount=_amount(n),
-                    invoice_date=today,
-                    due_date=today,
-                    status=ledger_models.OpenItemStatus.OPEN,
-                )
-                for n in range(size)
-            ],
-            batch_size=_BATCH,
-        )
+        # A payment at a time (its items, then its lines), so that memory stays flat whatever N.
         payments = []
-        lines: list[models.PaymentLine] = []
         for number, start in enumerate(range(0, size, _LINES_PER_PAYMENT), start=1):
-            chunk = items[start : start + _LINES_PER_PAYMENT]
-            payment = models.Payment(
+            span = range(start, min(size, start + _LINES_PER_PAYMENT))
+            items = ledger_models.OpenItem.objects.bulk_create(
+                [
+                    ledger_models.OpenItem(
+                        company=company,
+                        kind=ledger_models.OpenItemKind.SUPPLIER,
+                        supplier=suppliers[n % len(suppliers)],
+                        invoice_no=str(n + 1),
+                        amount=_amount(n),
+                        remaining_amount=_amount(n),
+                        invoice_date=today,
+                        due_date=today,
+                        status=ledger_models.OpenItemStatus.OPEN,
+                    )
+                    for n in span
+                ]
+            )
+            payment = models.Payment.objects.create(
                 company=company,
                 number=number,
                 bank_partner=partner,
                 payment_date=today,
-                total=sum((item.amount for item in chunk), Decimal(0)),
+                total=sum((item.amount for item in items), Decimal(0)),
                 created_at=now,
             )
             payments.append(payment)
-        models.Payment.objects.bulk_create(payments)
-        for payment, start in zip(payments, range(0, size, _LINES_PER_PAYMENT), strict=True):
-            for offset, item in enumerate(items[start : start + _LINES_PER_PAYMENT]):
-                supplier = suppliers[(start + offset) % len(suppliers)]
-                lines.append(
+            models.PaymentLine.objects.bulk_create(
+                [
                     models.PaymentLine(
                         payment=payment,
                         company=company,
                         open_item=item,
-                        supplier=supplier,
+                        supplier=suppliers[n % len(suppliers)],
                         amount=item.amount,
-                        creditor_account=supplier.bank_account,
+                        creditor_account=suppliers[n % len(suppliers)].bank_account,
                         message=item.invoice_no,
-                        end_to_end_id=f"{payment.number}-{offset + 1}",
+                        end_to_end_id=f"{payment.number}-{n - start + 1}",
                     )
-                )
-        models.PaymentLine.objects.bulk_create(lines, batch_size=_BATCH)
+                    for n, item in zip(span, items, strict=True)
+                ]
+            )
         models.PaymentNumberSeries.objects.create(company=company, next_number=len(payments) + 1)
     return _World(company=company, partner=partner, payments=payments)
 
 
 def _activate(*, world: _World, now: datetime.datetime) -> None:
-    out = io.StringIO()
-    call_command(
+    out = _sim(
         "autopay_sim_company",
         "--org-no",
         world.company.org_no,
@@ -251,9 +245,8 @@ def _activate(*, world: _World, now: datetime.datetime) -> None:
         "none",
         "--two-factor-required",
         "no",
-        stdout=out,
     )
-    code = out.getvalue().strip().removeprefix("activation_code: ")
+    code = out.strip().removeprefix("activation_code: ")
     activation.company_autopay_activate(company=world.company, activation_code=code, now=now)
     world.company.refresh_from_db()
 
@@ -296,18 +289,34 @@ def _upload(*, world: _World, now: datetime.datetime) -> None:
 def _approve(*, world: _World) -> None:
     username = f"bench-approver-{world.company.org_no}"
     get_user_model().objects.get_or_create(username=username)
-    call_command(
-        "autopay_sim_member", "--org-no", world.company.org_no, "--user", username, stdout=io.StringIO()
+    _sim("autopay_sim_member", "--org-no", world.company.org_no, "--user", username)
+    _sim("autopay_sim_approve", "--org-no", world.company.org_no, "--user", username, "--all")
+
+
+def _database_env() -> dict[str, str]:
+    """The environment of a process of this project on this very database (the simulator's side)."""
+    db = connection.settings_dict
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}",
+        "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "autopay_erp.settings.local"),
+    }
+
+
+def _sim(command: str, *args: str) -> str:
+    """Run one of the simulator's commands in its own process (its memory is not this benchmark's)."""
+    done = subprocess.run(  # noqa: S603 - our own manage.py, arguments of our own
+        [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), command, *args],
+        env=_database_env(),
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
     )
-    call_command(
-        "autopay_sim_approve",
-        "--org-no",
-        world.company.org_no,
-        "--user",
-        username,
-        "--all",
-        stdout=io.StringIO(),
-    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{command} failed: {done.stderr.strip()[-500:]}")
+    return done.stdout
 
 
 @contextlib.contextmanager
@@ -339,10 +348,7 @@ def _simulator() -> Iterator[str]:
             "warning",
         ],
         cwd=settings.BASE_DIR,
-        env={
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "autopay_erp.settings.local"),
-        },
+        env=_database_env(),
     )
     try:
         deadline = time.monotonic() + 60
@@ -368,26 +374,30 @@ def _copy_limit(
     supplier_id = ledger_models.Supplier.objects.filter(company=company).values_list("id", flat=True)[0]
     with transaction.atomic():
         series = ledger_models.VoucherSeries.objects.create(company=company, code="LIMIT", name="Limit")
-        limit_items = ledger_models.OpenItem.objects.bulk_create(
-            [
-                ledger_models.OpenItem(
-                    company=company,
-                    kind=ledger_models.OpenItemKind.SUPPLIER,
-                    supplier_id=supplier_id,
-                    invoice_no=f"L{n + 1}",
-                    amount=_amount(n),
-                    remaining_amount=_amount(n),
-                    invoice_date=today,
-                    due_date=today,
-                    status=ledger_models.OpenItemStatus.OPEN,
-                )
-                for n in range(size)
-            ],
-            batch_size=_BATCH,
-        )
+        for start in range(0, size, _BATCH):
+            ledger_models.OpenItem.objects.bulk_create(
+                [
+                    ledger_models.OpenItem(
+                        company=company,
+                        kind=ledger_models.OpenItemKind.SUPPLIER,
+                        supplier_id=supplier_id,
+                        invoice_no=f"L{n + 1}",
+                        amount=_amount(n),
+                        remaining_amount=_amount(n),
+                        invoice_date=today,
+                        due_date=today,
+                        status=ledger_models.OpenItemStatus.OPEN,
+                    )
+                    for n in range(start, min(size, start + _BATCH))
+                ]
+            )
+    limit_items = list(
+        ledger_models.OpenItem.objects.filter(company=company, invoice_no__startswith="L")
+        .order_by("id")
+        .values_list("id", "amount")
+    )
     payables = ledger_models.Account.objects.get(company=company, number="2400").pk
     bank_account = ledger_models.Account.objects.get(company=company, number="1920").pk
-    supplier_of = [item.supplier_id for item in limit_items]
     started = time.perf_counter()
     elapsed = 0.0
     try:
@@ -405,17 +415,19 @@ def _copy_limit(
                 "description, "
                 "supplier_id) FROM STDIN"
             ) as copy:
-                for index, (voucher_id, item) in enumerate(zip(voucher_ids, limit_items, strict=True)):
+                for index, (voucher_id, (_item_id, amount)) in enumerate(
+                    zip(voucher_ids, limit_items, strict=True)
+                ):
                     copy.write_row(
                         (
                             line_ids[2 * index],
                             voucher_id,
                             company.pk,
                             payables,
-                            item.amount,
+                            amount,
                             "NOK",
                             "",
-                            supplier_of[index],
+                            supplier_id,
                         )
                     )
                     copy.write_row(
@@ -424,7 +436,7 @@ def _copy_limit(
                             voucher_id,
                             company.pk,
                             bank_account,
-                            -item.amount,
+                            -amount,
                             "NOK",
                             "",
                             None,
@@ -434,8 +446,8 @@ def _copy_limit(
                 "COPY ledger_reconciliation (company_id, open_item_id, journal_line_id, amount, created_at) "
                 "FROM STDIN"
             ) as copy:
-                for index, item in enumerate(limit_items):
-                    copy.write_row((company.pk, item.pk, line_ids[2 * index], item.amount, now))
+                for index, (item_id, amount) in enumerate(limit_items):
+                    copy.write_row((company.pk, item_id, line_ids[2 * index], amount, now))
             with cursor.copy(
                 "COPY autopay_erp_appliedmessage (message_id, company_id, seq, type, applied_at) FROM STDIN"
             ) as copy:
