@@ -146,7 +146,23 @@ def company_poll(
             def fetch(position: int) -> autopay_messages.TolerantMessagePage:
                 return client.messages_tolerant(after=position, limit=limit)
 
-            pending = pool.submit(fetch, start)
+            # On SQLite the next page is fetched after the commit, not during: the simulator served by this
+            # project writes to the same file, which the page's transaction holds.
+            ahead = connection.vendor != "sqlite"
+
+            def submit(position: int) -> concurrent.futures.Future[autopay_messages.TolerantMessagePage]:
+                if ahead:
+                    return pool.submit(fetch, position)
+                later: concurrent.futures.Future[autopay_messages.TolerantMessagePage] = (
+                    concurrent.futures.Future()
+                )
+                try:
+                    later.set_result(fetch(position))
+                except autopay_errors.AutoPayError as exc:
+                    later.set_exception(exc)
+                return later
+
+            pending = submit(start)
             position = start
             while True:
                 waiting = time.perf_counter()
@@ -164,7 +180,7 @@ def company_poll(
                 # poll ends: asking again would bring the same page.
                 more = page.next_after > position and (max_pages is None or result.pages + 1 < max_pages)
                 if more:
-                    pending = pool.submit(fetch, page.next_after)
+                    pending = submit(page.next_after)
                 expected = _page_apply(
                     company=company, owner=owner, expected=expected, page=page, result=result, now=clock()
                 )
