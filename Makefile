@@ -62,6 +62,10 @@ bench: install services
 	  $(BIN)/python manage.py bench ledger --size 100000 --json var/bench-ledger-100000.json
 	DATABASE_URL=$(DATABASE_URL_BENCH) DJANGO_SETTINGS_MODULE=autopay_erp.settings.local \
 	  $(BIN)/python manage.py bench incoming --size 100000 --json var/bench-incoming-100000.json
+	DATABASE_URL=$(DATABASE_URL_BENCH) DJANGO_SETTINGS_MODULE=autopay_erp.settings.local \
+	  $(BIN)/python manage.py bench settlement --size 10000 --json var/bench-settlement-10000.json
+	DATABASE_URL=$(DATABASE_URL_BENCH) DJANGO_SETTINGS_MODULE=autopay_erp.settings.local \
+	  $(BIN)/python manage.py bench settlement --size 100000 --json var/bench-settlement-100000.json
 
 # Collect the translatable strings into the nearest catalogue (an app's own locale/ folder, else the project's
 # locale/ for templates/) and compile every catalogue.

@@ -197,8 +197,8 @@ class AutoPayClient:
         :raises errors.MalformedResponse: when the page itself (not one message) does not match the contract.
         :raises errors.AutoPayError: for any other failure.
         """
-        if after < 0 or not 1 <= limit <= 500:
-            raise ValueError("after must be >= 0 and limit within 1..500")
+        if after < 0 or not 1 <= limit <= MESSAGES_MAX_LIMIT:
+            raise ValueError(f"after must be >= 0 and limit within 1..{MESSAGES_MAX_LIMIT}")
         response = self._call("GET", "/messages", params={"after": after, "limit": limit})
         if response.status_code != 200:
             raise _error_for(response)

@@ -482,7 +482,17 @@ def parse_message_page_tolerant(data: object) -> TolerantMessagePage:
     parsed: list[Message] = []
     malformed: list[MalformedMessage] = []
     seqs: list[int] = []
+    stamps: dict[str, datetime.datetime] = {}
     for index, item in enumerate(r.items("messages")):
+        fast = (
+            _line_status_fast(item, item.get("payload"), stamps)
+            if type(item) is dict and item.get("type") == LineStatusMessage.type
+            else None
+        )
+        if fast is not None:
+            parsed.append(fast)
+            seqs.append(fast.seq)
+            continue
         try:
             message = parse_message(item, f"page.messages[{index}]")
         except errors.MalformedResponse as exc:

@@ -9,9 +9,10 @@ Exclusive per company across hosts, without a transaction open across HTTP:
    unique constraint and advances the cursor;
 3. the lease is given back.
 
-A malformed message, or one an app refuses (unknown line, backwards status, no handler yet), is recorded as an
-anomaly and the feed goes on. A failure to reach AutoPay ends the poll; the next poll starts where the cursor
-stands, so nothing is lost and nothing applied twice (docs/outgoing.md, "The poll").
+A malformed message, or one an app refuses (an unknown line, a backwards status, an incoming payment the
+factoring app cannot take), is recorded as an anomaly and the feed goes on. A failure to reach AutoPay ends
+the poll; the next poll starts where the cursor stands, so nothing is lost and nothing applied twice
+(docs/outgoing.md, "The poll").
 """
 
 import concurrent.futures
@@ -20,6 +21,7 @@ import datetime
 import json
 import logging
 import secrets
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -33,6 +35,8 @@ from autopay_client import messages as autopay_messages
 from autopay_erp import models
 from company import autopay as company_autopay
 from company import models as company_models
+from factoring import services as factoring_services
+from payments.services import errors as payment_errors
 from payments.services import status as payment_status
 
 logger = logging.getLogger(__name__)
@@ -42,18 +46,10 @@ Clock = Callable[[], datetime.datetime]
 Handler = Callable[..., Anomalies]
 
 
-def _incoming_payments_without_handler(
-    *, company: company_models.Company, messages: Sequence[Any], now: datetime.datetime
-) -> Anomalies:
-    return [(message.id, "no handler for incoming_payment yet") for message in messages]
-
-
 # Who applies each type of message, in the transaction of its page: (company, messages, now) -> anomalies.
-# Incoming payments get their handler (factoring.services.incoming_payment_messages_apply) when the factoring
-# app has one; until then each is kept as an anomaly, so that none is lost.
 HANDLERS: dict[str, Handler] = {
     autopay_messages.LineStatusMessage.type: payment_status.line_status_messages_apply,
-    autopay_messages.IncomingPaymentMessage.type: _incoming_payments_without_handler,
+    autopay_messages.IncomingPaymentMessage.type: factoring_services.incoming_payment_messages_apply,
 }
 
 
@@ -76,6 +72,8 @@ class PollResult:
     already_applied: int = 0
     anomalies: int = 0
     error: str = ""
+    # Time spent waiting for AutoPay's next page while nothing was left to apply.
+    wait_seconds: float = 0.0
     by_type: dict[str, int] = dataclasses.field(default_factory=dict)
 
     @property
@@ -142,22 +140,41 @@ def company_poll(
             def fetch(position: int) -> autopay_messages.TolerantMessagePage:
                 return client.messages_tolerant(after=position, limit=limit)
 
-            pending = pool.submit(fetch, start)
+            # On SQLite the next page is fetched after the commit, not during: the simulator served by this
+            # project writes to the same file, which the page's transaction holds.
+            ahead = connection.vendor != "sqlite"
+
+            def submit(position: int) -> concurrent.futures.Future[autopay_messages.TolerantMessagePage]:
+                if ahead:
+                    return pool.submit(fetch, position)
+                later: concurrent.futures.Future[autopay_messages.TolerantMessagePage] = (
+                    concurrent.futures.Future()
+                )
+                try:
+                    later.set_result(fetch(position))
+                except autopay_errors.AutoPayError as exc:
+                    later.set_exception(exc)
+                return later
+
+            pending = submit(start)
             position = start
             while True:
+                waiting = time.perf_counter()
                 try:
                     page = pending.result()
                 except autopay_errors.AutoPayError as exc:
                     result.error = f"AutoPay: {exc}"
                     logger.warning("poll of %s stopped at %s: %s", company.org_no, position, exc)
                     break
+                finally:
+                    result.wait_seconds += time.perf_counter() - waiting
                 if not page.messages and not page.malformed:
                     break
                 # A page that does not move past `position` (only messages seen before) is applied, then the
                 # poll ends: asking again would bring the same page.
                 more = page.next_after > position and (max_pages is None or result.pages + 1 < max_pages)
                 if more:
-                    pending = pool.submit(fetch, page.next_after)
+                    pending = submit(page.next_after)
                 expected = _page_apply(
                     company=company, owner=owner, expected=expected, page=page, result=result, now=clock()
                 )
@@ -165,7 +182,8 @@ def company_poll(
                 position = max(position, page.next_after)
                 if not more:
                     break
-    except PollLeaseLost as exc:
+    except (PollLeaseLost, payment_errors.LinesChangedMeanwhile) as exc:
+        # The page was rolled back; the next poll applies it again from where the cursor stands.
         result.error = str(exc)
     finally:
         _lease_give_back(company=company, owner=owner, result=result, now=clock())
@@ -190,9 +208,7 @@ def _page_apply(
                 f"(cursor at {cursor.last_seq}, expected {expected})"
             )
         ids = [m.id for m in page.messages] + [m.id for m in page.malformed if m.id is not None]
-        done = set(
-            models.AppliedMessage.objects.filter(message_id__in=ids).values_list("message_id", flat=True)
-        )
+        done = applied_message_ids(ids=ids)
         fresh: list[autopay_messages.Message] = []
         for message in page.messages:
             if message.id in done:
@@ -276,6 +292,20 @@ def _payload(message: autopay_messages.Message) -> dict[str, Any]:
 
 def _json_safe(value: object) -> Any:
     return json.loads(json.dumps(value, default=str))
+
+
+def applied_message_ids(*, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Return which of the message ids have been applied already."""
+    if not ids:
+        return set()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT message_id FROM autopay_erp_appliedmessage WHERE message_id = ANY(%s::uuid[])",
+                [list(ids)],
+            )
+            return {row[0] for row in cursor.fetchall()}
+    return set(models.AppliedMessage.objects.filter(message_id__in=ids).values_list("message_id", flat=True))
 
 
 def applied_messages_insert(

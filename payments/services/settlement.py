@@ -21,6 +21,8 @@ from ledger import models as ledger_models
 from ledger import selectors as ledger_selectors
 from ledger import services as ledger_services
 from payments import models
+from payments.services import errors
+from payments.services import events as events_service
 
 # The voucher series settlements are posted in; made for a company the first time it is needed.
 SETTLEMENT_SERIES_CODE = "UTB"
@@ -67,6 +69,7 @@ def settled_lines_post(
     a locked period) stays in 5 Settled for the accountant's "create accounting batch"; the rest are posted in
     one batch and go to 6 Posted.
 
+    :raises errors.LinesChangedMeanwhile: a line was posted by another transaction meanwhile.
     :raises django.db.DatabaseError: when the database refuses the writes.
     """
     with transaction.atomic():
@@ -112,8 +115,10 @@ def settled_lines_post(
 
 def _lines_load(*, company: company_models.Company, line_ids: Sequence[int]) -> list[_Line]:
     rows = (
-        models.PaymentLine.objects.select_for_update(no_key=True, of=("self",))
-        .filter(company=company, pk__in=list(line_ids), status=models.LineStatus.SETTLED)
+        # Not locked: `_lines_posted` moves only lines still in 5 and checks it moved them all.
+        models.PaymentLine.objects.filter(
+            company=company, pk__in=list(line_ids), status=models.LineStatus.SETTLED
+        )
         .order_by("id")
         .values_list(
             "id",
@@ -210,16 +215,16 @@ def _post(
         now=now,
     )
     _lines_posted(lines=lines, voucher_ids=voucher_ids, now=now)
-    models.PaymentEvent.objects.bulk_create(
-        [
-            models.PaymentEvent(
-                payment_id=line.payment_id,
-                line_id=line.id,
-                company=company,
-                kind=models.PaymentEventKind.POSTED,
-                at=now,
-                actor_id=user_id,
-                details={
+    events_service.events_write(
+        company_id=company.pk,
+        at=now,
+        actor_id=user_id,
+        rows=[
+            (
+                line.payment_id,
+                line.id,
+                models.PaymentEventKind.POSTED,
+                {
                     "from": 5,
                     "to": 6,
                     "voucher": voucher_id,
@@ -229,7 +234,6 @@ def _post(
             )
             for line, voucher_id in zip(lines, voucher_ids, strict=True)
         ],
-        batch_size=2_000,
     )
     return batch
 
@@ -241,9 +245,20 @@ def _lines_posted(*, lines: Sequence[_Line], voucher_ids: Sequence[int], now: da
                 "UPDATE payments_paymentline AS l SET status = %s, voucher_id = v.voucher_id, "
                 "posted_at = %s, "
                 "status_changed_at = %s FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, voucher_id) "
-                "WHERE l.id = v.id",
-                [models.LineStatus.POSTED.value, now, now, [line.id for line in lines], list(voucher_ids)],
+                "WHERE l.id = v.id AND l.status = %s",
+                [
+                    models.LineStatus.POSTED.value,
+                    now,
+                    now,
+                    [line.id for line in lines],
+                    list(voucher_ids),
+                    models.LineStatus.SETTLED.value,
+                ],
             )
+            if cursor.rowcount != len(lines):
+                raise errors.LinesChangedMeanwhile(
+                    f"{len(lines) - cursor.rowcount} lines were posted meanwhile"
+                )
         return
     models.PaymentLine.objects.bulk_update(
         [

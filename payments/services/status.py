@@ -19,7 +19,8 @@ from autopay_client import messages as autopay_messages
 from autopay_client.statuses import ErpLineStatus
 from company import models as company_models
 from payments import models
-from payments.services import settlement
+from payments.services import errors, settlement
+from payments.services import events as events_service
 
 Anomalies = list[tuple[uuid.UUID, str]]
 
@@ -34,6 +35,9 @@ _RANK = {
 # accepted by bank): a second message of the same ERP status is a step forward at AutoPay.
 _REPEATABLE = {models.LineStatus.TRANSFERRED, models.LineStatus.ACKNOWLEDGED}
 _ENDS = {models.LineStatus.SETTLED, models.LineStatus.CANCELLED, models.LineStatus.REJECTED}
+
+
+LinesChangedMeanwhile = errors.LinesChangedMeanwhile
 
 
 def transition_problem(*, current: int, new: int) -> str:
@@ -62,6 +66,7 @@ class _LineState:
     bank_reference: str
     settled_at: datetime.datetime | None
     post_settlement: bool
+    loaded_status: int = 0
     changed: bool = False
 
 
@@ -76,6 +81,7 @@ def line_status_messages_apply(
     Every message not returned as an anomaly has taken effect. The caller records the message ids and runs
     this inside the transaction that advances its cursor.
 
+    :raises LinesChangedMeanwhile: another transaction changed one of the lines meanwhile (nothing written).
     :raises django.db.DatabaseError: when the database refuses the writes (then nothing is written).
     """
     if not messages:
@@ -83,8 +89,11 @@ def line_status_messages_apply(
     anomalies: Anomalies = []
     with transaction.atomic():
         rows = (
-            models.PaymentLine.objects.select_for_update(no_key=True, of=("self",))
-            .filter(company=company, end_to_end_id__in={m.end_to_end_id for m in messages})
+            # Not locked: the write below checks each line still has the status read here (optimistic), which
+            # costs one statement instead of a row lock per line.
+            models.PaymentLine.objects.filter(
+                company=company, end_to_end_id__in={m.end_to_end_id for m in messages}
+            )
             .order_by("id")
             .values_list(
                 "id",
@@ -113,8 +122,9 @@ def line_status_messages_apply(
                 bank_reference=row[8],
                 settled_at=row[9],
                 post_settlement=row[10],
+                loaded_status=row[3],
             )
-        events: list[models.PaymentEvent] = []
+        events: list[events_service.EventRow] = []
         settled_by: dict[int, uuid.UUID] = {}
         for message in messages:
             line = lines.get(message.end_to_end_id)
@@ -127,13 +137,11 @@ def line_status_messages_apply(
                 anomalies.append((message.id, f"{message.end_to_end_id}: {problem}"))
                 continue
             events.append(
-                models.PaymentEvent(
-                    payment_id=line.payment_id,
-                    line_id=line.id,
-                    company=company,
-                    kind=models.PaymentEventKind.STATUS_CHANGED,
-                    at=now,
-                    details={
+                (
+                    line.payment_id,
+                    line.id,
+                    models.PaymentEventKind.STATUS_CHANGED,
+                    {
                         "from": line.status,
                         "to": new,
                         "autopay_status": str(message.autopay_status),
@@ -166,7 +174,7 @@ def line_status_messages_apply(
         if not changed:
             return anomalies
         _lines_write(lines=changed, now=now)
-        models.PaymentEvent.objects.bulk_create(events, batch_size=2_000)
+        events_service.events_write(company_id=company.pk, rows=events, at=now)
         payment_statuses_derive(payment_ids=sorted({line.payment_id for line in changed}))
         if settled_by:
             result = settlement.settled_lines_post(company=company, line_ids=sorted(settled_by), now=now)
@@ -175,7 +183,10 @@ def line_status_messages_apply(
 
 
 def _lines_write(*, lines: Sequence[_LineState], now: datetime.datetime) -> None:
-    """Write the lines' new state in one statement (UPDATE … FROM unnest on PostgreSQL)."""
+    """Write the lines' new state in one statement (UPDATE … FROM unnest on PostgreSQL).
+
+    :raises LinesChangedMeanwhile: a line no longer has the status it was read with.
+    """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
@@ -183,10 +194,10 @@ def _lines_write(*, lines: Sequence[_LineState], now: datetime.datetime) -> None
                 "reason = v.reason, amount_paid = v.amount_paid, value_date = v.value_date, "
                 "bank_reference = v.bank_reference, settled_at = v.settled_at, status_changed_at = %s "
                 "FROM unnest(%s::bigint[], %s::smallint[], %s::text[], %s::text[], %s::numeric[], "
-                "%s::date[], %s::text[], %s::timestamptz[]) "
+                "%s::date[], %s::text[], %s::timestamptz[], %s::smallint[]) "
                 "AS v(id, status, autopay_status, reason, amount_paid, value_date, bank_reference, "
-                "settled_at) "
-                "WHERE l.id = v.id",
+                "settled_at, old_status) "
+                "WHERE l.id = v.id AND l.status = v.old_status",
                 [
                     now,
                     [line.id for line in lines],
@@ -197,8 +208,11 @@ def _lines_write(*, lines: Sequence[_LineState], now: datetime.datetime) -> None
                     [line.value_date for line in lines],
                     [line.bank_reference for line in lines],
                     [line.settled_at for line in lines],
+                    [line.loaded_status for line in lines],
                 ],
             )
+            if cursor.rowcount != len(lines):
+                raise LinesChangedMeanwhile(f"{len(lines) - cursor.rowcount} lines changed meanwhile")
         return
     objects = [
         models.PaymentLine(

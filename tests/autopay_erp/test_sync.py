@@ -22,6 +22,22 @@ from tests.payments import outgoing_world
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
+def _poll_queue_purge() -> None:
+    with app.connection_for_write() as connection:
+        connection.default_channel.queue_purge("poll")
+
+
+@pytest.fixture(autouse=True)
+def _no_poll_left_queued():
+    # A sync asked for without a worker leaves its task in the broker: no later test's worker may find it.
+    _poll_queue_purge()
+    yield
+    _poll_queue_purge()
+    # Enqueuing made the app build its (disabled) result backend for this thread; forget it, so that a later
+    # test configuring a result backend gets one.
+    vars(app._local).pop("backend", None)
+
+
 @pytest.fixture
 def autopay_url(live_server, settings) -> str:
     settings.AUTOPAY_BASE_URL = f"{live_server.url}/autopay"
@@ -73,7 +89,9 @@ def wait_for_state(task_id: str, timeout: float = 60) -> models.SyncRun:
 @pytest.mark.broker
 def test_a_sync_asked_for_through_the_api_is_polled_by_a_worker_and_reported_done(autopay_url):
     world = paid_world()
-    with start_worker(app, pool="solo", queues=["poll"], perform_ping_check=False, shutdown_timeout=10):
+    with start_worker(
+        app, pool="solo", queues=["default", "poll"], perform_ping_check=False, shutdown_timeout=10
+    ):
         answer = api(member(world.company)).post(
             reverse("api-sync"), {"company": world.company.pk}, format="json"
         )
@@ -86,7 +104,9 @@ def test_a_sync_asked_for_through_the_api_is_polled_by_a_worker_and_reported_don
 def test_beat_fans_out_one_poll_per_activated_company(autopay_url):
     first, second = paid_world(count=1), paid_world(count=1)
     company_factories.CompanyFactory.create()  # not activated: not polled
-    with start_worker(app, pool="solo", queues=["poll"], perform_ping_check=False, shutdown_timeout=10):
+    with start_worker(
+        app, pool="solo", queues=["default", "poll"], perform_ping_check=False, shutdown_timeout=10
+    ):
         enqueued = tasks.poll_autopay_all.apply().get()
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and models.PollCursor.objects.filter(last_poll_ok=True).count() < 2:

@@ -4,6 +4,7 @@ Each scenario is a function `(*, size, now) -> dict` in the app it measures; thi
 is the only place that knows them all.
 """
 
+import functools
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -12,14 +13,17 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from autopay_erp import poll as autopay_poll
 from factoring import bench as factoring_bench
 from ledger import bench as ledger_bench
+from payments import bench as payments_bench
 
 Scenario = Callable[..., dict[str, Any]]
 
 SCENARIOS: dict[str, Scenario] = {
     "ledger": ledger_bench.ledger_bench,
     "incoming": factoring_bench.incoming_bench,
+    "settlement": functools.partial(payments_bench.settlement_bench, company_poll=autopay_poll.company_poll),
 }
 
 
