@@ -130,9 +130,10 @@ class OpenItem(models.Model):
     due_date = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=OpenItemStatus.choices, default=OpenItemStatus.OPEN)
     # A supplier item the accountant holds back: payment proposals leave it out, with the reason shown.
-    payment_blocked = models.BooleanField(_("payment blocked"), default=False)
+    # Database defaults too: the bulk paths (COPY of credit items, the benchmarks) write items without them.
+    payment_blocked = models.BooleanField(_("payment blocked"), default=False, db_default=False)
     payment_block_reason = models.CharField(
-        _("reason for the payment block"), max_length=200, blank=True, default=""
+        _("reason for the payment block"), max_length=200, blank=True, default="", db_default=""
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
