@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 
+from company import admin as company_admin
 from company import tenancy
 from factoring import errors, models, services
 
@@ -71,7 +72,7 @@ class FactoringCompanyForm(ModelForm):
 class FactoringCompanyAdmin(_Scoped):
     form = FactoringCompanyForm
     list_display = ["number", "company", "factoring_id", "bank_account", "gl_account", "voucher_series"]
-    list_filter = ["company"]
+    list_filter = [company_admin.COMPANY_FILTER]
 
     def save_model(self, request: HttpRequest, obj: models.FactoringCompany, form: Any, change: bool) -> None:
         values = {key: form.cleaned_data[key] for key in form.cleaned_data if key != "company"}
@@ -88,13 +89,13 @@ class FactoringCompanyAdmin(_Scoped):
 @admin.register(models.IncomingImport)
 class IncomingImportAdmin(_ReadOnly):
     list_display = ["id", "company", "filename", "status", "imported_count", "skipped_count", "created_at"]
-    list_filter = ["status", "company"]
+    list_filter = ["status", company_admin.COMPANY_FILTER]
 
 
 @admin.register(models.IncomingPayment)
 class IncomingPaymentAdmin(_ReadOnly):
     list_display = ["id", "company", "source", "value_date", "amount", "kid", "result", "rule", "allocation"]
-    list_filter = ["result", "source", "allocation", "company"]
+    list_filter = ["result", "source", "allocation", company_admin.COMPANY_FILTER]
     search_fields = ["kid", "archive_reference", "message", "payer_name"]
 
 

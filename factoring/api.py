@@ -73,6 +73,12 @@ class CompanyFilter(django_filters.FilterSet):
     company = django_filters.ModelChoiceFilter(queryset=_companies)
 
 
+class IncomingImportFilter(CompanyFilter):
+    class Meta:
+        model = models.IncomingImport
+        fields = ["company"]
+
+
 class FactoringCompanyFilter(CompanyFilter):
     class Meta:
         model = models.FactoringCompany
@@ -176,7 +182,7 @@ class IncomingFileViewSet(company_api.CompanyScopedViewSetMixin, viewsets.ReadOn
 
     queryset = models.IncomingImport.objects.all()
     serializer_class = IncomingImportSerializer
-    filterset_class = CompanyFilter
+    filterset_class = IncomingImportFilter
     parser_classes = [MultiPartParser, FormParser]
     ordering_fields = ["created_at"]
 
