@@ -52,7 +52,6 @@ class SyncRequestView(APIView):
         request=SyncRequestSerializer,
         responses={
             202: inline_serializer("SyncQueued", fields={"id": serializers.CharField()}),
-            400: ERROR_SCHEMA,
         },
         summary="Poll AutoPay now for a company (enqueued); answers the task id",
     )

@@ -291,7 +291,6 @@ class PaymentProposalView(APIView):
             200: OpenApiResponse(
                 ProposalPreviewSerializer, description="With `preview`: what would be made."
             ),
-            400: ERROR,
         },
         summary="Make a payment proposal from open supplier items (or preview it)",
     )
@@ -322,7 +321,7 @@ class PaymentProposalView(APIView):
     retrieve=extend_schema(summary="A payment with its lines and their flags"),
     partial_update=extend_schema(
         request=PaymentDateSerializer,
-        responses={200: PaymentSerializer, 400: ERROR, 409: ERROR},
+        responses={200: PaymentSerializer, 409: ERROR},
         summary="Change a proposal's payment date (status 1 only)",
     ),
     destroy=extend_schema(responses={204: None, 409: ERROR}, summary="Delete a proposal (status 1 only)"),
@@ -443,9 +442,7 @@ class PaymentViewSet(mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet):
 @extend_schema_view(
     list=extend_schema(summary="List payment lines"),
     retrieve=extend_schema(summary="A payment line with its flags"),
-    destroy=extend_schema(
-        responses={204: None, 400: ERROR, 409: ERROR}, summary="Remove a line from a proposal"
-    ),
+    destroy=extend_schema(responses={204: None, 409: ERROR}, summary="Remove a line from a proposal"),
 )
 class PaymentLineViewSet(mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = LineSerializer
@@ -467,7 +464,7 @@ class PaymentLineViewSet(mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet
 
     @extend_schema(
         request=ReduceSerializer,
-        responses={200: LineSerializer, 400: ERROR, 409: ERROR},
+        responses={200: LineSerializer, 409: ERROR},
         summary="Reduce a proposal line's amount (never above the item's remaining amount)",
     )
     @action(detail=True, methods=["post"])
@@ -497,7 +494,7 @@ class PaymentLineFlagViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         request=OverrideSerializer,
-        responses={200: FlagSerializer, 400: ERROR, 403: ERROR, 409: ERROR},
+        responses={200: FlagSerializer, 403: ERROR, 409: ERROR},
         summary="Override a flag with a reason (approvers of the company only)",
     )
     @action(detail=True, methods=["post"])

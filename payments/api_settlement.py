@@ -76,7 +76,7 @@ class PaymentLinesCreateBatchView(APIView):
 
     @extend_schema(
         request=CreateBatchRequestSerializer,
-        responses={201: CreateBatchResultSerializer, 400: ERROR_SCHEMA, 409: ERROR_SCHEMA},
+        responses={201: CreateBatchResultSerializer, 409: ERROR_SCHEMA},
         summary="Create an accounting batch for settled lines (one balanced voucher per line, reconciled)",
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
