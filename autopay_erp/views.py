@@ -39,7 +39,7 @@ def company_switch(request: HttpRequest) -> HttpResponse:
     company_id = request.POST.get("company", "")
     company = (
         tenancy.companies_for_user(request.user).filter(pk=company_id).first()
-        if company_id.isdigit()
+        if (company_id.isascii() and company_id.isdigit())
         else None
     )
     if company is None:

@@ -85,7 +85,7 @@ def otp_fresh_verify(*, user: Any, company: models.Company, code: str | None) ->
         device = (
             TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).order_by("pk").first()
         )
-        verified = device is not None and given.isdigit() and device.verify_token(given)
+        verified = device is not None and (given.isascii() and given.isdigit()) and device.verify_token(given)
     # Outside the transaction: a failed try must stay counted by django-otp's throttling.
     if not verified:
         raise CodeInvalid()
@@ -118,7 +118,7 @@ def totp_device_confirm(*, user: Any, code: str, ip: str, now: datetime.datetime
         )
         if device is None:
             raise DeviceMissing(_("No device waits for confirmation. Start the enrolment again."))
-        verified = given.isdigit() and device.verify_token(given)
+        verified = (given.isascii() and given.isdigit()) and device.verify_token(given)
         if verified:
             device.confirmed = True
             device.save(update_fields=["confirmed"])

@@ -10,7 +10,7 @@ def validate_org_no(value: str) -> None:
 
     :raises ValidationError: when it is not 9 digits with a valid MOD11 check digit.
     """
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):
         raise ValidationError("Organisation number must be digits only.", code="org_no_digits")
     try:
         orgnr.validate(value)

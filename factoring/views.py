@@ -94,8 +94,9 @@ def payment_allocate(request: HttpRequest, payment_id: int) -> HttpResponse:
     if payment is None:
         raise Http404
     customer = None
-    if request.POST.get("customer"):
-        customer = ledger_models.Customer.objects.filter(company=company, pk=request.POST["customer"]).first()
+    wanted = request.POST.get("customer", "")
+    if wanted.isascii() and wanted.isdigit():
+        customer = ledger_models.Customer.objects.filter(company=company, pk=int(wanted)).first()
     pairs: list[tuple[ledger_models.OpenItem, Decimal]] = []
     left = payment.amount
     try:

@@ -67,7 +67,9 @@ def _companies(request: Request) -> QuerySet[Any]:
     companies = tenancy.companies_for_user(request.user)
     wanted = request.query_params.get("company", "")
     if wanted:
-        return companies.filter(pk=int(wanted)) if wanted.isdigit() else companies.none()
+        return (
+            companies.filter(pk=int(wanted)) if (wanted.isascii() and wanted.isdigit()) else companies.none()
+        )
     return companies
 
 

@@ -40,7 +40,7 @@ def lines_awaiting_batch(request: HttpRequest) -> HttpResponse:
 @require_POST
 def lines_batch_create(request: HttpRequest) -> HttpResponse:
     company, _companies = _chosen(request)
-    ids = [int(value) for value in request.POST.getlist("lines") if value.isdigit()]
+    ids = [int(value) for value in request.POST.getlist("lines") if (value.isascii() and value.isdigit())]
     if company is None or not ids:
         messages.error(request, _("Choose at least one settled line."))
         return HttpResponseRedirect(reverse("payment-lines-awaiting-batch"))

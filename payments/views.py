@@ -159,7 +159,7 @@ def payment_upload(request: HttpRequest, payment_id: int) -> HttpResponse:
 @require_POST
 def payments_upload_selected(request: HttpRequest) -> HttpResponse:
     """Upload the payments ticked on the list; a large selection uploads in the background."""
-    ids = [int(value) for value in request.POST.getlist("payments") if value.isdigit()]
+    ids = [int(value) for value in request.POST.getlist("payments") if (value.isascii() and value.isdigit())]
     found = selectors.payments_for_user(user=request.user).in_bulk(ids)
     chosen = [found[pk] for pk in dict.fromkeys(ids) if pk in found]
     if not chosen:

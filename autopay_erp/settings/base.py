@@ -340,14 +340,21 @@ CELERY_BEAT_SCHEDULE = {
     "poll-autopay-all": {
         "task": "autopay_erp.poll_autopay_all",
         "schedule": AUTOPAY_POLL_INTERVAL_SECONDS,
-        "options": {"queue": "poll", "expires": AUTOPAY_POLL_INTERVAL_SECONDS},
+        # django_celery_beat's scheduler reads `expire_seconds`: a fan-out not taken within one interval is
+        # dropped, the next one comes anyway.
+        "options": {"queue": "poll", "expire_seconds": int(AUTOPAY_POLL_INTERVAL_SECONDS)},
     },
 }
 
 # Progress of long runs (incoming file imports), readable by any process while the run's transaction is open:
 # Redis when the broker is Redis, else files under var/ (docs/incoming.md).
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # Shared by every process where a Redis broker is: the API's throttles count per client, not per worker.
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CELERY_BROKER_URL}
+        if CELERY_BROKER_URL.startswith("redis")
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    ),
     "progress": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CELERY_BROKER_URL}
         if CELERY_BROKER_URL.startswith("redis")

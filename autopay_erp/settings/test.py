@@ -40,3 +40,5 @@ LANGUAGE_CODE = "en"
 # The suite makes many requests from one address: throttles so high they never trip, except in the tests that
 # set their own (tests/autopay_erp/test_throttling.py).
 API_THROTTLE_RATES = {"anon": "100000/minute", "user": "100000/minute"}
+# Each test process counts its own throttles, as the throttling tests expect.
+CACHES = {**CACHES, "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}  # noqa: F405

@@ -4,7 +4,7 @@ import datetime
 import uuid
 from collections.abc import Sequence
 
-from django.db import transaction
+from django.db import DataError, IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from autopay_client import messages as autopay_messages
@@ -117,28 +117,65 @@ def incoming_payment_messages_apply(
             message_ids.append(message.id)
         if not payments:
             return anomalies
+        refused = (errors.FileRefused, ledger_errors.LedgerError, IntegrityError, DataError)
         try:
-            with transaction.atomic():
-                ledger_accounts = posting.accounts_of(company=company)
-                batch = ledger_services.batch_create(
-                    company=company, description="Incoming payments from AutoPay", source="incoming", now=now
-                )
-                interpreted, items = interpretation.payments_interpret(
-                    company=company, definitions=definitions, payments=payments, accounts=keys
-                )
-                posting.payments_post(
-                    company=company,
-                    definitions=definitions,
-                    payments=payments,
-                    accounts=keys,
-                    interpretations=interpreted,
-                    items=items,
-                    ledger_accounts=ledger_accounts,
-                    batch=batch,
-                    file_import=None,
-                    message_ids=message_ids,
-                    now=now,
-                )
-        except (errors.FileRefused, ledger_errors.LedgerError) as exc:
-            anomalies.extend((message_id, str(exc)) for message_id in message_ids)
+            _post(
+                company=company,
+                definitions=definitions,
+                payments=payments,
+                keys=keys,
+                ids=message_ids,
+                now=now,
+            )
+        except refused as exc:
+            if len(payments) == 1:
+                anomalies.append((message_ids[0], str(exc)))
+            else:
+                # One payment the ledger or the database refuses must not hold up the others of the page:
+                # each is tried again on its own, and only those refused again become anomalies.
+                for payment, key, message_id in zip(payments, keys, message_ids, strict=True):
+                    try:
+                        _post(
+                            company=company,
+                            definitions=definitions,
+                            payments=[payment],
+                            keys=[key],
+                            ids=[message_id],
+                            now=now,
+                        )
+                    except refused as one:
+                        anomalies.append((message_id, str(one)))
     return anomalies
+
+
+def _post(
+    *,
+    company: company_models.Company,
+    definitions: dict[str, models.FactoringCompany],
+    payments: list[ParsedPayment],
+    keys: list[str],
+    ids: list[uuid.UUID],
+    now: datetime.datetime,
+) -> None:
+    """Interpret, post and reconcile the payments in one savepoint: all of them or, on an error, none."""
+    with transaction.atomic():
+        ledger_accounts = posting.accounts_of(company=company)
+        batch = ledger_services.batch_create(
+            company=company, description="Incoming payments from AutoPay", source="incoming", now=now
+        )
+        interpreted, items = interpretation.payments_interpret(
+            company=company, definitions=definitions, payments=payments, accounts=keys
+        )
+        posting.payments_post(
+            company=company,
+            definitions=definitions,
+            payments=payments,
+            accounts=keys,
+            interpretations=interpreted,
+            items=items,
+            ledger_accounts=ledger_accounts,
+            batch=batch,
+            file_import=None,
+            message_ids=ids,
+            now=now,
+        )

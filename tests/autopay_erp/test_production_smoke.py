@@ -198,7 +198,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         running.start(
             "worker",
             [*celery, "worker", "--pool=solo", "--loglevel=INFO", "-Q", "default,poll,imports"],
-            {**erp_env, "CELERY_METRICS_PORT": str(metrics_port), "PROMETHEUS_MULTIPROC_DIR": ""},
+            # No PROMETHEUS_MULTIPROC_DIR at all: even an empty one makes prometheus_client write its files
+            # into the working directory.
+            {
+                **{k: v for k, v in erp_env.items() if k != "PROMETHEUS_MULTIPROC_DIR"},
+                "CELERY_METRICS_PORT": str(metrics_port),
+            },
         )
         running.start("beat", [*celery, "beat", "--loglevel=INFO", "--pidfile="], erp_env)
         assert sim_migrate.wait(timeout=120) == 0

@@ -73,6 +73,23 @@ def test_a_file_payment_autopay_delivered_before_is_skipped_naming_autopay(book:
     assert list(file_import.skipped.values_list("earlier__source", flat=True)) == ["autopay"]
 
 
+@pytest.mark.django_db
+def test_a_payment_the_ledger_refuses_holds_up_none_of_the_others_of_its_page(book: Book):
+    from ledger import services as ledger_services
+
+    ledger_services.period_lock_set(company=book.company, locked_through=datetime.date(2026, 11, 1))
+    good = book.item(0, 1001, "300.00")
+    locked = dataclass_replace(_message(book, "50.00", None, "AP9"), date=datetime.date(2026, 10, 30))
+    anomalies = services.incoming_payment_messages_apply(
+        company=book.company, messages=[_message(book, "300.00", good.kid, "AP8"), locked], now=NOW
+    )
+    good.refresh_from_db()
+    assert ([message_id for message_id, _ in anomalies], good.status) == (
+        [locked.id],
+        ledger_models.OpenItemStatus.SETTLED,
+    )
+
+
 def dataclass_replace(obj, **changes):
     import dataclasses
 
