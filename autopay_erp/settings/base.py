@@ -219,7 +219,9 @@ LOGGING = _ops_logs.logging_config(
 METRICS_ENABLED = env_bool("METRICS_ENABLED", True)
 
 # Queues, routes by task-name pattern, time limits per task: one table in autopay_erp/ops/task_policy.py.
-CELERY_TASK_QUEUES = [Queue(_queue) for _queue in _task_policy.QUEUES]
+# Each queue bound under its own routing key: bound under the default key, all three would get a copy of
+# every task, and a worker consuming them all would run each task three times.
+CELERY_TASK_QUEUES = [Queue(_queue, routing_key=_queue) for _queue in _task_policy.QUEUES]
 CELERY_TASK_ROUTES = _task_policy.task_routes()
 CELERY_TASK_ANNOTATIONS = [_task_policy.TimeLimitAnnotation()]
 if not CELERY_BROKER_URL.startswith("filesystem"):

@@ -25,6 +25,11 @@ def test_a_worker_without_queue_options_consumes_all_three_queues():
     assert {queue.name for queue in app.conf.task_queues} == {"default", "poll", "imports"}
 
 
+def test_a_task_is_delivered_to_its_own_queue_only():
+    bindings = [(queue.exchange.name, queue.routing_key) for queue in app.amqp.queues.values()]
+    assert len(set(bindings)) == len(bindings) == 3
+
+
 def test_a_task_without_its_own_limits_gets_those_of_its_queue():
     @app.task(name="tests.task_policy.poll_example", shared=False)
     def poll_example() -> None:
