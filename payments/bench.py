@@ -247,7 +247,9 @@ def _activate(*, world: _World, now: datetime.datetime) -> None:
         "no",
     )
     code = out.strip().removeprefix("activation_code: ")
-    activation.company_autopay_activate(company=world.company, activation_code=code, now=now)
+    activation.company_autopay_activate(
+        company=world.company, activation_code=code, now=now, server_operator=True
+    )
     world.company.refresh_from_db()
 
 

@@ -16,9 +16,13 @@ pytestmark = pytest.mark.broker
 @pytest.fixture
 def redis_result_backend():
     previous = app.conf.result_backend
+    # The app caches its result backend per thread once a task was queued: drop it, before and after, so
+    # that this test gets the Redis one and later tests the configured one, whatever ran before.
+    vars(app._local).pop("backend", None)
     app.conf.result_backend = settings.CELERY_BROKER_URL.rsplit("/", 1)[0] + "/14"
     yield
     app.conf.result_backend = previous
+    vars(app._local).pop("backend", None)
 
 
 def test_a_worker_consumes_a_task_through_the_redis_broker(redis_result_backend):

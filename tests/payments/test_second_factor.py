@@ -95,7 +95,9 @@ def test_an_upload_with_a_fresh_code_is_sent_and_audited(accountant, activated, 
         f"/api/payments/{payment.pk}/upload/", {"otp": _code(device)}, format="json"
     )
     assert answer.status_code == 200, answer.content
-    event = company_models.AuditEvent.objects.get(event=company_models.AuditEventKind.PAYMENT_UPLOADED)
+    event = company_models.AuditEvent.objects.get(
+        event=company_models.AuditEventKind.PAYMENT_UPLOADED, company_id=payment.company_id
+    )
     assert (event.user_id, event.company_id, event.details["payment"]) == (
         accountant.pk,
         payment.company_id,
