@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, ProtectedError, QuerySet
+from django.db.models.expressions import RawSQL
 
 from company import models as company_models
 from ledger import bulk, errors, models, rules, selectors, specs
@@ -458,7 +459,12 @@ def _ids_of_company_check(
     wanted = set(ids)
     if not wanted:
         return
-    found = set(queryset.filter(company=company, pk__in=wanted).values_list("pk", flat=True))
+    if connection.vendor == "postgresql" and len(wanted) > 100:
+        # One array parameter instead of thousands (binding each costs more than the lookup).
+        among: Any = RawSQL("SELECT unnest(%s::bigint[])", [list(wanted)])
+    else:
+        among = wanted
+    found = set(queryset.filter(company=company, pk__in=among).values_list("pk", flat=True))
     missing = wanted - found
     if missing:
         raise errors.LedgerError(f"No {what} {sorted(missing)[:5]} in {company}.")

@@ -13,7 +13,7 @@ from company import models as company_models
 from factoring import errors, models
 from factoring.parsers import ParsedPayment
 from factoring.services import definitions as definitions_services
-from factoring.services import interpretation, posting
+from factoring.services import imports, interpretation, posting
 from ledger import errors as ledger_errors
 from ledger import services as ledger_services
 from ledger.money import round_money
@@ -49,10 +49,13 @@ def incoming_payment_messages_apply(
             )
         }
         taken = set(
-            models.IncomingPayment.objects.filter(
-                archive_reference__in={m.archive_reference for m in messages if m.archive_reference},
-                credited_account__in={m.credited_account for m in messages},
-            ).values_list("credited_account", "archive_reference", "value_date", "amount", "is_reversal")
+            imports.taken_payments(
+                pairs={
+                    (definitions_services.account_key(m.credited_account), m.archive_reference)
+                    for m in messages
+                    if m.archive_reference
+                }
+            )
         )
         payments: list[ParsedPayment] = []
         keys: list[str] = []
@@ -65,7 +68,7 @@ def incoming_payment_messages_apply(
             key = definitions_services.account_key(message.credited_account)
             reversal = message.amount < 0
             amount = abs(message.amount)
-            identity = (message.credited_account, message.archive_reference, message.date, amount, reversal)
+            identity = (key, message.archive_reference, message.date, amount, reversal)
             if key not in definitions:
                 anomalies.append(
                     (

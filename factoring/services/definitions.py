@@ -1,5 +1,6 @@
 """KID definitions (the Factoring company table): checked on every save, one per bank account and company."""
 
+import functools
 import re
 from decimal import Decimal
 from typing import Any
@@ -28,6 +29,7 @@ _FIELDS = (
 )
 
 
+@functools.lru_cache(maxsize=4096)
 def account_key(account: str) -> str:
     """Return the form an account is compared in: digits and letters only, a Norwegian IBAN as its BBAN."""
     key = "".join(ch for ch in account if ch.isalnum()).upper()

@@ -7,15 +7,17 @@ read while the transaction is still open (the import's row is not visible to the
 
 import datetime
 import hashlib
+import queue
+import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
 from company import models as company_models
@@ -26,7 +28,7 @@ from ledger import errors as ledger_errors
 from ledger import services as ledger_services
 from ledger.money import ZERO
 
-CHUNK_SIZE = 5000
+CHUNK_SIZE = 20000
 PROGRESS_CACHE = "progress"
 PROGRESS_TIMEOUT = 24 * 3600
 _HASH_BLOCK = 1 << 20
@@ -252,7 +254,7 @@ def _import(
                     progress(value)
 
             report("running")
-            for chunk in parsed.chunks(chunk_size):
+            for chunk in _read_ahead(parsed.chunks(chunk_size)):
                 counts["read"] += len(chunk)
                 new, skipped_here = _chunk_split(row=row, chunk=chunk)
                 counts["skipped"] += skipped_here[0]
@@ -330,28 +332,70 @@ def _import(
     return row
 
 
+_READ_AHEAD = 2
+
+
+def _read_ahead(chunks: Iterator[list[parsers.ParsedPayment]]) -> Iterator[list[parsers.ParsedPayment]]:
+    """Yield `chunks`, parsed by a thread of their own up to two chunks ahead.
+
+    Parsing is Python work and posting mostly waits for PostgreSQL: the next chunk is read while the database
+    works on this one. An error of the parser is raised here, in the order the chunks came; when the import
+    stops early (a refusal, an error), the parser stops too.
+    """
+    box: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=_READ_AHEAD)
+    stop = threading.Event()
+
+    def put(item: tuple[str, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                box.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def parse() -> None:
+        try:
+            for chunk in chunks:
+                if not put(("chunk", chunk)):
+                    return
+            put(("end", None))
+        except BaseException as exc:  # handed to the importing thread, which raises it
+            put(("error", exc))
+
+    parser = threading.Thread(target=parse, name="incoming-parse", daemon=True)
+    parser.start()
+    try:
+        while True:
+            kind, value = box.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
+        parser.join()
+
+
 def _chunk_split(
     *, row: models.IncomingImport, chunk: list[parsers.ParsedPayment]
 ) -> tuple[list[parsers.ParsedPayment], tuple[int, Decimal]]:
     """Split a chunk into the payments not taken before and record the others as skipped."""
-    references = {payment.archive_reference for payment in chunk if payment.archive_reference}
-    taken: dict[tuple[Any, ...], int] = {}
-    if references:
-        for pk, account, reference, date, amount, reversal in models.IncomingPayment.objects.filter(
-            archive_reference__in=references,
-            credited_account__in={payment.credited_account for payment in chunk},
-        ).values_list("pk", "credited_account", "archive_reference", "value_date", "amount", "is_reversal"):
-            taken[(account, reference, date, amount, reversal)] = pk
+    keys = [definitions_services.account_key(payment.credited_account) for payment in chunk]
+    taken = taken_payments(
+        pairs={(key, p.archive_reference) for key, p in zip(keys, chunk, strict=True) if p.archive_reference}
+    )
     new: list[parsers.ParsedPayment] = []
     skipped: list[models.SkippedPayment] = []
     seen: set[tuple[Any, ...]] = set()
     amount = ZERO
-    for payment in chunk:
+    for payment, key in zip(chunk, keys, strict=True):
         if not payment.archive_reference:
             new.append(payment)
             continue
         identity = (
-            payment.credited_account,
+            key,
             payment.archive_reference,
             payment.value_date,
             payment.amount,
@@ -381,3 +425,41 @@ def _chunk_split(
     if skipped:
         models.SkippedPayment.objects.bulk_create(skipped)
     return new, (len(skipped), amount)
+
+
+def taken_payments(*, pairs: set[tuple[str, str]]) -> dict[tuple[Any, ...], int]:
+    """The payments already taken with one of (account key, archive reference) `pairs`, by bank identity.
+
+    The identity is (account key, archive reference, value date, amount, reversal), as in the unique
+    constraint; the value is the payment's id.
+    """
+    taken: dict[tuple[Any, ...], int] = {}
+    if not pairs:
+        return taken
+    if connection.vendor == "postgresql":
+        accounts, references = zip(*pairs, strict=True)
+        with connection.cursor() as cursor:
+            # Each pair probes the unique index of the bank identity (two array parameters, not 10 000). The
+            # LATERAL with OFFSET 0 keeps it a probe: as a join, the stale statistics of a table that grows by
+            # whole files made PostgreSQL sort the whole table instead (0.4 s per chunk at 200 000 rows).
+            cursor.execute(
+                "SELECT p.id, p.credited_account, p.archive_reference, p.value_date, p.amount, p.is_reversal "
+                "FROM unnest(%s::text[], %s::text[]) AS t(account, reference) "
+                "CROSS JOIN LATERAL (SELECT * FROM factoring_incomingpayment q "
+                "WHERE q.credited_account = t.account AND q.archive_reference = t.reference "
+                "AND q.archive_reference <> '' OFFSET 0) AS p",
+                [list(accounts), list(references)],
+            )
+            rows = cursor.fetchall()
+    else:
+        rows = list(
+            models.IncomingPayment.objects.filter(
+                archive_reference__in={reference for _, reference in pairs},
+                credited_account__in={account for account, _ in pairs},
+            ).values_list(
+                "pk", "credited_account", "archive_reference", "value_date", "amount", "is_reversal"
+            )
+        )
+    for pk, account, reference, date, amount, reversal in rows:
+        taken[(account, reference, date, amount, reversal)] = pk
+    return taken

@@ -234,7 +234,7 @@ def payments_post(
                 payment.line_no if file_import is not None else None,
                 message_ids[index] if message_ids is not None else None,
                 definitions[key].pk,
-                payment.credited_account,
+                key,
                 payment.archive_reference,
                 payment.booking_date,
                 payment.value_date,
@@ -313,7 +313,7 @@ def _reversal(
     """Find the payment `payment` reverses and mirror it, reopening what it paid; else debit suspense."""
     candidates = models.IncomingPayment.objects.filter(
         company=company,
-        credited_account=payment.credited_account,
+        credited_account=key,
         amount=payment.amount,
         is_reversal=False,
         reversed_by__isnull=True,

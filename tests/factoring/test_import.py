@@ -7,9 +7,11 @@ import pytest
 from factoring import errors, models
 from ledger import models as ledger_models
 from ledger import selectors as ledger_selectors
-from tests.factoring.books import Book, balances, kid_for, ocr, pay
+from tests.factoring.books import BANK_ACCOUNT, DAY, Book, balances, kid_for, ocr, pay
+from tests.factoring.builders import VERSIONS, Entry, camt054_bytes
 
 
+@pytest.mark.sqlite
 def test_a_full_payment_by_kid_settles_its_item(book: Book):
     item = book.item(0, 1001, "1000.00")
     book.import_file(ocr([pay("1000.00", item.kid)]))
@@ -44,6 +46,7 @@ def test_an_import_posts_one_balanced_voucher_per_value_date_debiting_the_bank_w
     }
 
 
+@pytest.mark.sqlite
 def test_an_overpayment_settles_the_item_and_leaves_a_credit_item(book: Book):
     item = book.item(0, 1001, "1000.00")
     book.import_file(ocr([pay("1200.00", item.kid)]))
@@ -58,6 +61,7 @@ def test_a_difference_within_the_tolerance_is_written_off_and_closes_the_item(bo
     assert (item.status, balances(book)["7790"]) == (ledger_models.OpenItemStatus.SETTLED, Decimal("0.60"))
 
 
+@pytest.mark.sqlite
 def test_a_partial_payment_leaves_the_item_partially_open(book: Book):
     item = book.item(0, 1001, "1000.00")
     book.import_file(ocr([pay("400.00", item.kid)]))
@@ -65,6 +69,7 @@ def test_a_partial_payment_leaves_the_item_partially_open(book: Book):
     assert (item.status, item.remaining_amount) == ("partially_open", Decimal("600.00"))
 
 
+@pytest.mark.sqlite
 def test_a_kid_reversal_undoes_the_payment_it_reverses(book: Book):
     item = book.item(0, 1001, "1000.00")
     book.import_file(ocr([pay("1000.00", item.kid, 1)]), filename="a.txt")
@@ -84,6 +89,7 @@ def test_the_same_file_again_is_refused_naming_the_earlier_import(book: Book):
         book.import_file(data)
 
 
+@pytest.mark.sqlite
 def test_an_overlapping_file_imports_only_what_is_new_and_lists_what_it_skipped(book: Book):
     first = book.import_file(ocr([pay("100.00", "", 1), pay("200.00", "", 2)]))
     second = book.import_file(ocr([pay("200.00", "", 2), pay("300.00", "", 3)]))
@@ -159,3 +165,19 @@ def test_a_free_text_reversal_undoes_the_terminal_payment_with_the_same_text(boo
         original.pk,
         Decimal("0.00"),
     )
+
+
+@pytest.mark.sqlite
+def test_a_payment_taken_from_a_camt054_file_under_its_iban_is_skipped_in_an_ocr_file_under_its_bban(
+    book: Book,
+):
+    # The same payment, named by the bank in two files of two formats: the account as IBAN, then as BBAN.
+    entry = Entry(
+        Decimal("100.00"), value_date=DAY.isoformat(), booking_date=DAY.isoformat(), reference="000000001"
+    )
+    first = book.import_file(camt054_bytes(VERSIONS[-1], [entry], account="NO93" + BANK_ACCOUNT), "camt.xml")
+    second = book.import_file(ocr([pay("100.00", "", 1), pay("300.00", "", 2)]))
+
+    skipped = list(second.skipped.values_list("line_no", "earlier__file_import"))
+    assert (first.imported_count, second.imported_count, skipped) == (1, 1, [(1, first.pk)])
+    assert set(models.IncomingPayment.objects.values_list("credited_account", flat=True)) == {BANK_ACCOUNT}

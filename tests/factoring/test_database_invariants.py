@@ -1,0 +1,117 @@
+"""The relations of incoming payments and KID definitions, held by triggers instead of foreign keys (0003)."""
+
+from typing import Any
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+from django.db.models import ForeignKey, Model
+
+from factoring import models
+from ledger import models as ledger_models
+from tests.company.factories import CompanyFactory
+from tests.factoring.books import Book, book_create, kid_for, ocr, pay
+from tests.ledger.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _execute(sql: str, params: list[Any]) -> None:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _imported(book: Book) -> models.IncomingPayment:
+    item = book.item(0, 1, "100.00")
+    book.import_file(ocr([pay("100.00", kid_for(book.customers[0].number, 1), 1)]))
+    return models.IncomingPayment.objects.get(open_item=item)
+
+
+def test_a_payment_naming_a_customer_of_another_company_is_refused(book: Book):
+    payment = _imported(book)
+    stranger = CustomerFactory.create(company=CompanyFactory.create())
+
+    with pytest.raises(DatabaseError, match="its customer belongs to another company"):
+        _execute(
+            "UPDATE factoring_incomingpayment SET customer_id = %s WHERE id = %s", [stranger.pk, payment.pk]
+        )
+
+
+def test_a_payment_naming_an_open_item_that_does_not_exist_is_refused(book: Book):
+    payment = _imported(book)
+
+    with pytest.raises(DatabaseError, match="its open item does not exist"):
+        _execute("UPDATE factoring_incomingpayment SET open_item_id = %s WHERE id = %s", [10**12, payment.pk])
+
+
+def test_a_payment_naming_a_definition_of_another_company_is_refused(book: Book):
+    payment = _imported(book)
+    other = book_create(account="12345678903")
+
+    with pytest.raises(DatabaseError, match="its KID definition belongs to another company"):
+        _execute(
+            "UPDATE factoring_incomingpayment SET definition_id = %s WHERE id = %s",
+            [other.definition.pk, payment.pk],
+        )
+
+
+@pytest.mark.parametrize(
+    ("table", "column"),
+    [
+        ("factoring_factoringcompany", "definition_id"),
+        ("factoring_incomingimport", "file_import_id"),
+        ("ledger_customer", "customer_id"),
+        ("company_company", "company_id"),
+    ],
+)
+def test_a_row_a_payment_names_cannot_be_deleted(book: Book, table: str, column: str):
+    payment = _imported(book)
+    referenced = models.IncomingPayment.objects.filter(pk=payment.pk).values_list(column, flat=True).get()
+
+    with pytest.raises(DatabaseError, match="is referred to by factoring_incomingpayment"):
+        _execute(f"DELETE FROM {table} WHERE id = %s", [referenced])
+
+    assert models.IncomingPayment.objects.filter(pk=payment.pk).exists()
+
+
+def test_the_gl_account_of_a_definition_cannot_be_deleted(book: Book):
+    with pytest.raises(DatabaseError, match="is referred to by factoring_factoringcompany"):
+        _execute("DELETE FROM ledger_account WHERE id = %s", [book.bank.pk])
+
+    assert ledger_models.Account.objects.filter(pk=book.bank.pk).exists()
+
+
+def _references_without_constraint() -> list[tuple[str, str, str]]:
+    found = []
+    for model in (models.FactoringCompany, models.IncomingImport, models.IncomingPayment):
+        for field in model._meta.concrete_fields:
+            # deconstruct() names db_constraint only when it is False.
+            if isinstance(field, ForeignKey) and "db_constraint" in field.deconstruct()[3]:
+                target: type[Model] = field.remote_field.model
+                found.append((target._meta.db_table, model._meta.db_table, field.column))
+    return found
+
+
+def test_every_relation_without_a_foreign_key_is_guarded_on_its_target_table():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT t.tgrelid::regclass::text, t.tgtype, encode(t.tgargs, 'escape') "
+            "FROM pg_trigger AS t JOIN pg_proc AS p ON p.oid = t.tgfoid "
+            "WHERE NOT t.tgisinternal "
+            "AND p.proname IN ('ledger_refuse_orphaning', 'ledger_refuse_truncate_orphaning')"
+        )
+        guarded: set[tuple[str, str, str, str]] = set()
+        for target, tgtype, raw_args in cursor.fetchall():
+            args = raw_args.split("\\000")[:-1]
+            events = {name for bit, name in ((8, "DELETE"), (16, "UPDATE"), (32, "TRUNCATE")) if tgtype & bit}
+            for i in range(0, len(args), 2):
+                guarded |= {(target, args[i], args[i + 1], event) for event in events}
+    references = _references_without_constraint()
+    unguarded = [
+        (target, table, column, event)
+        for target, table, column in references
+        for event in ("DELETE", "UPDATE", "TRUNCATE")
+        if (target, table, column, event) not in guarded
+    ]
+
+    assert len(references) >= 9
+    assert unguarded == []
