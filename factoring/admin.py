@@ -74,6 +74,12 @@ class FactoringCompanyAdmin(_Scoped):
     list_display = ["number", "company", "factoring_id", "bank_account", "gl_account", "voucher_series"]
     list_filter = [company_admin.COMPANY_FILTER]
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # A definition stays with its company: its GL account and series are that company's.
+        if obj is not None:
+            return ["company", *super().get_readonly_fields(request, obj)]
+        return super().get_readonly_fields(request, obj)
+
     def save_model(self, request: HttpRequest, obj: models.FactoringCompany, form: Any, change: bool) -> None:
         values = {key: form.cleaned_data[key] for key in form.cleaned_data if key != "company"}
         try:

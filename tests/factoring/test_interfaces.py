@@ -227,3 +227,31 @@ def test_an_allocation_writes_an_event_naming_who_and_the_voucher(member, book):
     )
     event = payment.events.get()
     assert (event.kind, event.user_id, bool(event.details["voucher"])) == ("allocated", user.pk, True)
+
+
+def test_the_admin_keeps_a_definition_with_its_company(book, admin_client):
+    from tests.company.factories import CompanyFactory
+
+    other = CompanyFactory.create()
+    url = f"/admin/factoring/factoringcompany/{book.definition.pk}/change/"
+    page = admin_client.get(url)
+    form = {
+        "company": other.pk,
+        "number": book.definition.number,
+        "name": "Changed",
+        "processing": book.definition.processing,
+        "factoring_id": book.definition.factoring_id,
+        "payment_processing": 0,
+        "kid_customer_digits": book.definition.kid_customer_digits,
+        "kid_reference_digits": book.definition.kid_reference_digits,
+        "bank_account": book.definition.bank_account,
+        "gl_account": book.bank.pk,
+        "voucher_series": book.series.pk,
+        "write_off_tolerance": "1.00",
+    }
+    answer = admin_client.post(url, form)
+
+    book.definition.refresh_from_db()
+    assert page.status_code == 200
+    assert answer.status_code == 302
+    assert (book.definition.company_id, book.definition.name) == (book.company.pk, "Changed")
