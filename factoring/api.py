@@ -80,9 +80,17 @@ class IncomingImportFilter(CompanyFilter):
 
 
 class FactoringCompanyFilter(CompanyFilter):
+    bank_account = django_filters.CharFilter(
+        method="filter_bank_account",
+        help_text="The account as on incoming payments, as BBAN or IBAN, with or without spaces and dots.",
+    )
+
     class Meta:
         model = models.FactoringCompany
         fields = ["company", "bank_account"]
+
+    def filter_bank_account(self, queryset: Any, name: str, value: str) -> Any:
+        return queryset.filter(bank_account=services.account_key(value))
 
 
 class FactoringCompanyViewSet(company_api.CompanyScopedViewSetMixin, viewsets.ModelViewSet):

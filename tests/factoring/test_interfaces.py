@@ -167,6 +167,14 @@ def test_factoring_companies_api_lists_the_bank_account(member, book):
     assert [row["bank_account"] for row in body["results"]] == [book.definition.bank_account]
 
 
+@pytest.mark.parametrize("spelled", ["86011117947", "8601.11.17947", "NO93 8601 1117 947", "9999.99.99999"])
+def test_factoring_companies_api_finds_a_definition_by_its_account_however_spelled(member, book, spelled):
+    client, _ = member
+    body = client.get("/api/factoring-companies/", {"bank_account": spelled}).json()
+    expected = [] if spelled.startswith("9999") else [book.definition.pk]
+    assert [row["id"] for row in body["results"]] == expected
+
+
 def test_the_command_imports_a_file_and_reports_it(book, tmp_path):
     path = tmp_path / "ocr.txt"
     path.write_bytes(ocr([pay("100.00", "", 1)]))
