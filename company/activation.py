@@ -112,7 +112,7 @@ def company_autopay_activate(
     if not code:
         raise ActivationError("Enter the activation code AutoPay gave you.", code="activation_code_missing")
     if not server_operator:
-        twofactor.otp_fresh_verify(user=user, company=company, code=otp)
+        twofactor.otp_fresh_verify(user=user, company=company, code=otp, ip=ip)
     try:
         with client_factory(company.org_no) as client:
             activation = client.activate(code)

@@ -136,6 +136,7 @@ class AuditEventKind(models.TextChoices):
     LOGIN_FAILED = "login_failed", _("Failed login")
     LOCKED_OUT = "locked_out", _("Locked out")
     TWO_FACTOR_ENROLLED = "two_factor_enrolled", _("Two-factor device enrolled")
+    TWO_FACTOR_FAILED = "two_factor_failed", _("Two-factor code refused")
     AUTOPAY_ACTIVATED = "autopay_activated", _("AutoPay activated")
     KEYS_ROTATED = "keys_rotated", _("Encryption keys rotated")
     ROLE_GRANTED = "role_granted", _("Role granted")

@@ -15,6 +15,7 @@ from typing import Any
 import qrcode
 import qrcode.image.svg
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -63,11 +64,12 @@ def confirmed_device(user: Any) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
 
 
-def otp_fresh_verify(*, user: Any, company: models.Company, code: str | None) -> None:
+def otp_fresh_verify(*, user: Any, company: models.Company, code: str | None, ip: str = "") -> None:
     """Check the fresh two-factor code a sensitive action of the user on the company needs.
 
     Nothing to check when the company does not require two-factor. Otherwise the code must verify against the
-    user's confirmed device, and it is spent by verifying: the same code is refused the second time.
+    user's confirmed device, and it is spent by verifying: the same code is refused the second time. A code
+    refused is recorded in the audit log (from `ip`, when the caller knows it).
 
     :raises CodeRequired: when the company requires it and no code was given.
     :raises DeviceMissing: when the company requires it and the user has no confirmed device.
@@ -86,8 +88,16 @@ def otp_fresh_verify(*, user: Any, company: models.Company, code: str | None) ->
             TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).order_by("pk").first()
         )
         verified = device is not None and (given.isascii() and given.isdigit()) and device.verify_token(given)
-    # Outside the transaction: a failed try must stay counted by django-otp's throttling.
+    # Outside the transaction: a failed try must stay counted by django-otp's throttling, and audited.
     if not verified:
+        audit.audit_event_record(
+            event=models.AuditEventKind.TWO_FACTOR_FAILED,
+            user=user,
+            company=company,
+            ip=ip,
+            details={"device_id": device.pk if device is not None else None, "kind": "totp"},
+            now=timezone.now(),
+        )
         raise CodeInvalid()
 
 

@@ -375,7 +375,10 @@ class PaymentViewSet(mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet):
         try:
             upload.payment_upload_check(payment=payment)
             authorise.second_factor_check(
-                user=request.user, companies=[payment.company], code=given.validated_data.get("otp")
+                ip=company_audit.client_ip(request),
+                user=request.user,
+                companies=[payment.company],
+                code=given.validated_data.get("otp"),
             )
             upload.payment_upload(
                 payment=payment, actor=request.user, now=timezone.now(), ip=company_audit.client_ip(request)
@@ -405,6 +408,7 @@ class PaymentViewSet(mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet):
         now = timezone.now()
         try:
             authorise.second_factor_check(
+                ip=company_audit.client_ip(request),
                 user=request.user,
                 companies={p.company_id: p.company for p in found.values()}.values(),
                 code=given.validated_data.get("otp"),
@@ -504,7 +508,10 @@ class PaymentLineFlagViewSet(viewsets.ReadOnlyModelViewSet):
         given.is_valid(raise_exception=True)
         try:
             authorise.second_factor_check(
-                user=request.user, companies=[flag.company], code=given.validated_data.get("otp")
+                ip=company_audit.client_ip(request),
+                user=request.user,
+                companies=[flag.company],
+                code=given.validated_data.get("otp"),
             )
             overridden = guard.payment_line_flag_override(
                 flag=flag,

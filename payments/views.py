@@ -143,7 +143,10 @@ def payment_upload(request: HttpRequest, payment_id: int) -> HttpResponse:
     try:
         upload.payment_upload_check(payment=payment)
         authorise.second_factor_check(
-            user=request.user, companies=[payment.company], code=request.POST.get("otp", "").strip()
+            ip=company_audit.client_ip(request),
+            user=request.user,
+            companies=[payment.company],
+            code=request.POST.get("otp", "").strip(),
         )
         upload.payment_upload(
             payment=payment, actor=request.user, now=timezone.now(), ip=company_audit.client_ip(request)
@@ -168,6 +171,7 @@ def payments_upload_selected(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     try:
         authorise.second_factor_check(
+            ip=company_audit.client_ip(request),
             user=request.user,
             companies={p.company_id: p.company for p in chosen}.values(),
             code=request.POST.get("otp", "").strip(),
@@ -277,7 +281,10 @@ def flag_override(request: HttpRequest, flag_id: int) -> HttpResponse:
         return _to_detail(flag.line.payment_id)
     try:
         authorise.second_factor_check(
-            user=request.user, companies=[flag.company], code=form.cleaned_data["otp"].strip()
+            ip=company_audit.client_ip(request),
+            user=request.user,
+            companies=[flag.company],
+            code=form.cleaned_data["otp"].strip(),
         )
         guard.payment_line_flag_override(
             flag=flag,
