@@ -163,3 +163,9 @@ def test_another_users_upload_run_is_a_404(client, accountant):
     run = models.UploadRun.objects.create(created_by=accountant, created_at=NOW, payment_ids=[1])
     client.force_login(company_factories.MembershipFactory.create().user)
     assert client.get(reverse("payment-upload-run", args=[run.pk])).status_code == 404
+
+
+def test_the_proposal_form_chooses_the_only_bank_partner(browser, company, bank_partner):
+    page = browser.get(reverse("payment-propose")).content.decode()
+
+    assert f'<option value="{bank_partner.pk}" selected>' in page
