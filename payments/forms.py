@@ -37,10 +37,8 @@ class ProposalForm(forms.Form):
     def __init__(self, *args: Any, company: company_models.Company, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.company = company
-        partners = company.bank_partners.filter(  # type: ignore[attr-defined]
-            is_active=True, ebf_system=company_models.EbfSystem.AUTOPAY
-        )
-        self.fields["bank_partner"].queryset = partners
+        partners = company.bank_partners.filter(is_active=True, ebf_system=company_models.EbfSystem.AUTOPAY)
+        self.fields["bank_partner"].queryset = partners  # type: ignore[attr-defined]
         only = list(partners[:2])
         if len(only) == 1 and not self.is_bound:
             # The company pays through one bank partner: chosen already, as the accountant would.
