@@ -464,7 +464,7 @@ def _ids_of_company_check(
         among: Any = RawSQL("SELECT unnest(%s::bigint[])", [list(wanted)])
     else:
         among = wanted
-    found = set(queryset.filter(company=company, pk__in=among).values_list("pk", flat=True))
+    found = set(queryset.filter(company=company, pk__in=among).order_by().values_list("pk", flat=True))
     missing = wanted - found
     if missing:
         raise errors.LedgerError(f"No {what} {sorted(missing)[:5]} in {company}.")

@@ -39,8 +39,8 @@ class ProposalForm(forms.Form):
         self.company = company
         partners = company.bank_partners.filter(is_active=True, ebf_system=company_models.EbfSystem.AUTOPAY)
         self.fields["bank_partner"].queryset = partners  # type: ignore[attr-defined]
-        only = list(partners[:2])
-        if len(only) == 1 and not self.is_bound:
+        only = [] if self.is_bound else list(partners[:2])
+        if len(only) == 1:
             # The company pays through one bank partner: chosen already, as the accountant would.
             self.fields["bank_partner"].initial = only[0].pk
         self.fields["suppliers"].queryset = ledger_models.Supplier.objects.filter(  # type: ignore[attr-defined]

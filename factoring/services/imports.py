@@ -5,12 +5,13 @@ refusal or a crash rolls everything back. Progress is written to the "progress" 
 read while the transaction is still open (the import's row is not visible to them until it commits).
 """
 
+import contextlib
 import datetime
 import hashlib
 import queue
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -29,6 +30,8 @@ from ledger import services as ledger_services
 from ledger.money import ZERO
 
 CHUNK_SIZE = 20000
+# SQLite binds each value of a lookup as its own parameter (at most 32 766 a statement): smaller chunks there.
+SQLITE_CHUNK_SIZE = 2000
 PROGRESS_CACHE = "progress"
 PROGRESS_TIMEOUT = 24 * 3600
 _HASH_BLOCK = 1 << 20
@@ -200,6 +203,8 @@ def _import(
     file_import: models.IncomingImport | None,
     chunk_size: int,
 ) -> models.IncomingImport:
+    if connection.vendor != "postgresql":
+        chunk_size = min(chunk_size, SQLITE_CHUNK_SIZE)
     hashed = _content_hash(stream)
     if hashed is not None:
         _duplicate_check(
@@ -240,10 +245,13 @@ def _import(
             counts = {"read": 0, "imported": 0, "skipped": 0}
             skipped_amount = ZERO
 
+            # The bytes read up to the end of the chunk being posted (the parser reads ahead of it).
+            posted = {"bytes": 0}
+
             def report(state: str) -> None:
                 value = {
                     "state": state,
-                    "bytes_read": reader.bytes_read,
+                    "bytes_read": reader.bytes_read if state == "done" else posted["bytes"],
                     "size": size,
                     "payments_read": counts["read"],
                     "imported": counts["imported"],
@@ -254,45 +262,48 @@ def _import(
                     progress(value)
 
             report("running")
-            for chunk in _read_ahead(parsed.chunks(chunk_size)):
-                counts["read"] += len(chunk)
-                new, skipped_here = _chunk_split(row=row, chunk=chunk)
-                counts["skipped"] += skipped_here[0]
-                skipped_amount += skipped_here[1]
-                if new:
-                    keys = [definitions_services.account_key(payment.credited_account) for payment in new]
-                    for payment, key in zip(new, keys, strict=True):
-                        if key not in definitions:
-                            raise errors.FileRefused(
-                                _(
-                                    "Line %(line)s: %(company)s has no KID definition for bank account "
-                                    "%(account)s; add one in the Factoring company table. "
-                                    "Nothing was imported."
+            chunks = _read_ahead(parsed.chunks(chunk_size), position=lambda: reader.bytes_read)
+            with contextlib.closing(chunks):  # a refusal stops the parser now, not when collected
+                for chunk, at in chunks:
+                    posted["bytes"] = at
+                    counts["read"] += len(chunk)
+                    new, skipped_here = _chunk_split(row=row, chunk=chunk)
+                    counts["skipped"] += skipped_here[0]
+                    skipped_amount += skipped_here[1]
+                    if new:
+                        keys = [definitions_services.account_key(payment.credited_account) for payment in new]
+                        for payment, key in zip(new, keys, strict=True):
+                            if key not in definitions:
+                                raise errors.FileRefused(
+                                    _(
+                                        "Line %(line)s: %(company)s has no KID definition for bank account "
+                                        "%(account)s; add one in the Factoring company table. "
+                                        "Nothing was imported."
+                                    )
+                                    % {
+                                        "line": payment.line_no,
+                                        "company": company,
+                                        "account": payment.credited_account,
+                                    }
                                 )
-                                % {
-                                    "line": payment.line_no,
-                                    "company": company,
-                                    "account": payment.credited_account,
-                                }
-                            )
-                    interpreted, items = interpretation.payments_interpret(
-                        company=company, definitions=definitions, payments=new, accounts=keys
-                    )
-                    posting.payments_post(
-                        company=company,
-                        definitions=definitions,
-                        payments=new,
-                        accounts=keys,
-                        interpretations=interpreted,
-                        items=items,
-                        ledger_accounts=ledger_accounts,
-                        batch=batch,
-                        file_import=row,
-                        message_ids=None,
-                        now=now,
-                    )
-                    counts["imported"] += len(new)
-                report("running")
+                        interpreted, items = interpretation.payments_interpret(
+                            company=company, definitions=definitions, payments=new, accounts=keys
+                        )
+                        posting.payments_post(
+                            company=company,
+                            definitions=definitions,
+                            payments=new,
+                            accounts=keys,
+                            interpretations=interpreted,
+                            items=items,
+                            ledger_accounts=ledger_accounts,
+                            batch=batch,
+                            file_import=row,
+                            message_ids=None,
+                            now=now,
+                        )
+                        counts["imported"] += len(new)
+                    report("running")
             summary = parsed.summary
             if hashed is None:
                 row.content_hash = reader.digest.hexdigest()
@@ -322,6 +333,15 @@ def _import(
             _("The ledger refused the posting: %(reason)s Nothing was imported.") % {"reason": exc}
         ) from exc
     except IntegrityError as exc:
+        if getattr(exc.__cause__, "sqlstate", None) == "23503":
+            raise errors.FileRefused(
+                _(
+                    "Something these payments refer to (a customer, an open item, the KID definition) was "
+                    "deleted or changed at the same time; nothing was imported. Import the file again. "
+                    "(%(error)s)"
+                )
+                % {"error": str(exc).splitlines()[0]}
+            ) from exc
         raise errors.FileRefused(
             _(
                 "Another import took some of these payments at the same time; import the file again. "
@@ -335,8 +355,11 @@ def _import(
 _READ_AHEAD = 2
 
 
-def _read_ahead(chunks: Iterator[list[parsers.ParsedPayment]]) -> Iterator[list[parsers.ParsedPayment]]:
-    """Yield `chunks`, parsed by a thread of their own up to two chunks ahead.
+def _read_ahead(
+    chunks: Iterator[list[parsers.ParsedPayment]], *, position: Callable[[], int]
+) -> Generator[tuple[list[parsers.ParsedPayment], int]]:
+    """Yield `chunks`, parsed by a thread of their own up to two chunks ahead, each with `position()` (the
+    bytes read) as it was when the chunk was complete.
 
     Parsing is Python work and posting mostly waits for PostgreSQL: the next chunk is read while the database
     works on this one. An error of the parser is raised here, in the order the chunks came; when the import
@@ -357,7 +380,7 @@ def _read_ahead(chunks: Iterator[list[parsers.ParsedPayment]]) -> Iterator[list[
     def parse() -> None:
         try:
             for chunk in chunks:
-                if not put(("chunk", chunk)):
+                if not put(("chunk", (chunk, position()))):
                     return
             put(("end", None))
         except BaseException as exc:  # handed to the importing thread, which raises it
