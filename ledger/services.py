@@ -15,7 +15,7 @@ from django.db.models import F, ProtectedError, QuerySet
 from django.db.models.expressions import RawSQL
 
 from company import models as company_models
-from ledger import bulk, errors, models, rules, selectors, specs
+from ledger import bulk, errors, models, rules, selectors, specs, sqlarrays
 from ledger.money import ZERO, round_money
 
 LineSpec = specs.LineSpec
@@ -461,7 +461,7 @@ def _ids_of_company_check(
         return
     if connection.vendor == "postgresql" and len(wanted) > 100:
         # One array parameter instead of thousands (binding each costs more than the lookup).
-        among: Any = RawSQL("SELECT unnest(%s::bigint[])", [list(wanted)])
+        among: Any = RawSQL("SELECT unnest(%s::bigint[])", [sqlarrays.ints(wanted)])
     else:
         among = wanted
     found = set(queryset.filter(company=company, pk__in=among).order_by().values_list("pk", flat=True))

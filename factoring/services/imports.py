@@ -27,6 +27,7 @@ from factoring.services import definitions as definitions_services
 from factoring.services import interpretation, posting
 from ledger import errors as ledger_errors
 from ledger import services as ledger_services
+from ledger import sqlarrays
 from ledger.money import ZERO
 
 CHUNK_SIZE = 20000
@@ -471,7 +472,7 @@ def taken_payments(*, pairs: set[tuple[str, str]]) -> dict[tuple[Any, ...], int]
                 "CROSS JOIN LATERAL (SELECT * FROM factoring_incomingpayment q "
                 "WHERE q.credited_account = t.account AND q.archive_reference = t.reference "
                 "AND q.archive_reference <> '' OFFSET 0) AS p",
-                [list(accounts), list(references)],
+                [sqlarrays.texts(accounts), sqlarrays.texts(references)],
             )
             rows = cursor.fetchall()
     else:

@@ -21,6 +21,7 @@ from company import models as company_models
 from factoring import models
 from factoring.parsers import ParsedPayment
 from ledger import models as ledger_models
+from ledger import sqlarrays
 
 _INVOICE_TOKEN = re.compile(r"(?<![0-9])[0-9]{3,30}(?![0-9])")
 _TOKENS_PER_MESSAGE = 5
@@ -217,7 +218,7 @@ _ITEMS_KID_PART = (
 )
 _ITEMS_INVOICE_PART = (
     "SELECT " + _ITEM_COLUMNS + " FROM ledger_openitem o JOIN ledger_customer c ON c.id = o.customer_id "  # noqa: S608
-    "WHERE o.company_id = %(company)s AND o.kind = %(kind)s AND o.invoice_no = ANY(%(invoices)s)"
+    "WHERE o.company_id = %(company)s AND o.kind = %(kind)s AND o.invoice_no = ANY(%(invoices)s::text[])"
 )
 _ITEMS_SELECT = "SELECT id, customer_id, number, invoice_no, kid, currency, remaining_amount FROM ("
 _ITEMS_ORDER = ") AS found ORDER BY due_date, id"
@@ -238,8 +239,8 @@ def _items_of(*, company: company_models.Company, kids: set[str], invoices: set[
         params: dict[str, Any] = {
             "company": company.pk,
             "kind": ledger_models.OpenItemKind.CUSTOMER,
-            "kids": list(kids),
-            "invoices": list(invoices),
+            "kids": sqlarrays.texts(kids),
+            "invoices": sqlarrays.texts(invoices),
         }
         sql = _ITEMS_BY_KID if not invoices else _ITEMS_BY_INVOICE if not kids else _ITEMS_BY_KID_OR_INVOICE
         with connection.cursor() as cursor:
