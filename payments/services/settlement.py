@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
 
 from company import models as company_models
@@ -73,54 +74,122 @@ def settled_lines_post(
     :raises django.db.DatabaseError: when the database refuses the writes.
     """
     with transaction.atomic():
-        lines = _lines_load(company=company, line_ids=line_ids)
-        problems: list[tuple[int, str]] = []
-        payables = (
-            ledger_models.Account.objects.filter(company=company, role=ledger_models.AccountRole.AP_CONTROL)
-            .values_list("id", flat=True)
-            .first()
+        lines = _lines_load(company=company, line_ids=line_ids, status=models.LineStatus.SETTLED)
+        posting = _lines_post(company=company, lines=lines, now=now, user_id=user_id)
+        if posting.vouchers:
+            posted = [line for line in lines if line.id in posting.vouchers]
+            _lines_posted(lines=posted, voucher_ids=[posting.vouchers[line.id] for line in posted], now=now)
+            events_service.events_write(company_id=company.pk, at=now, actor_id=user_id, rows=posting.events)
+        return SettlementResult(batch=posting.batch, problems=posting.problems)
+
+
+@dataclasses.dataclass(frozen=True)
+class Settling:
+    """A line reaching 5 Settled in the caller's transaction, with what AutoPay reported it paid."""
+
+    id: int
+    amount_paid: Decimal | None
+    value_date: datetime.date | None
+
+
+@dataclasses.dataclass(frozen=True)
+class Posting:
+    """What `settling_lines_post` posted: the batch, each posted line's voucher, the problems, the events."""
+
+    batch: ledger_models.Batch | None
+    vouchers: dict[int, int]
+    problems: list[tuple[int, str]]
+    events: list[events_service.EventRow]
+
+
+def settling_lines_post(
+    *, company: company_models.Company, lines: Sequence[Settling], now: datetime.datetime
+) -> Posting:
+    """Post lines the caller is moving to 5 Settled in its transaction and has not written yet.
+
+    The caller writes each line in `vouchers` as 6 Posted with its voucher (and the rest as 5 Settled) and
+    writes the events, so that a line settled and posted in one page is written once. A line that cannot be
+    posted is in `problems`, as for `settled_lines_post`.
+
+    :raises django.db.DatabaseError: when the database refuses the writes.
+    """
+    reported = {line.id: line for line in lines}
+    loaded = [
+        dataclasses.replace(
+            line, amount_paid=reported[line.id].amount_paid, value_date=reported[line.id].value_date
         )
-        bank_accounts = dict(
-            ledger_models.Account.objects.filter(
-                company=company, number__in={line.gl_account_no for line in lines}, is_active=True
-            ).values_list("number", "id")
-        )
-        postable: list[_Line] = []
-        for line in lines:
-            problem = _line_problem(line=line, payables=payables, bank_accounts=bank_accounts)
-            if problem:
-                problems.append((line.id, problem))
-            else:
-                postable.append(line)
-        if not postable or payables is None:
-            return SettlementResult(batch=None, problems=problems)
-        batch = None
-        try:
-            with transaction.atomic():
-                batch = _post(
-                    company=company,
-                    lines=postable,
-                    payables=payables,
-                    bank_accounts=bank_accounts,
-                    now=now,
-                    user_id=user_id,
-                )
-        except ledger_errors.LedgerError as exc:
-            batch = None
-            problems.extend(
-                (line.id, f"{line.end_to_end_id}: cannot post the settlement: {exc}") for line in postable
+        for line in _lines_load(company=company, line_ids=sorted(reported), status=None)
+    ]
+    return _lines_post(company=company, lines=loaded, now=now, user_id=None)
+
+
+def _lines_post(
+    *, company: company_models.Company, lines: Sequence[_Line], now: datetime.datetime, user_id: int | None
+) -> Posting:
+    """Post what can be posted of the lines in one batch (in a savepoint); the lines are not written here."""
+    problems: list[tuple[int, str]] = []
+    if not lines:
+        return Posting(batch=None, vouchers={}, problems=problems, events=[])
+    payables = (
+        ledger_models.Account.objects.filter(company=company, role=ledger_models.AccountRole.AP_CONTROL)
+        .values_list("id", flat=True)
+        .first()
+    )
+    bank_accounts = dict(
+        ledger_models.Account.objects.filter(
+            company=company, number__in={line.gl_account_no for line in lines}, is_active=True
+        ).values_list("number", "id")
+    )
+    postable: list[_Line] = []
+    for line in lines:
+        problem = _line_problem(line=line, payables=payables, bank_accounts=bank_accounts)
+        if problem:
+            problems.append((line.id, problem))
+        else:
+            postable.append(line)
+    if not postable or payables is None:
+        return Posting(batch=None, vouchers={}, problems=problems, events=[])
+    try:
+        with transaction.atomic():
+            batch, voucher_ids = _post(
+                company=company,
+                lines=postable,
+                payables=payables,
+                bank_accounts=bank_accounts,
+                now=now,
             )
-        return SettlementResult(batch=batch, problems=problems)
-
-
-def _lines_load(*, company: company_models.Company, line_ids: Sequence[int]) -> list[_Line]:
-    rows = (
-        # Not locked: `_lines_posted` moves only lines still in 5 and checks it moved them all.
-        models.PaymentLine.objects.filter(
-            company=company, pk__in=list(line_ids), status=models.LineStatus.SETTLED
+    except ledger_errors.LedgerError as exc:
+        problems.extend(
+            (line.id, f"{line.end_to_end_id}: cannot post the settlement: {exc}") for line in postable
         )
-        .order_by("id")
-        .values_list(
+        return Posting(batch=None, vouchers={}, problems=problems, events=[])
+    events: list[events_service.EventRow] = [
+        (
+            line.payment_id,
+            line.id,
+            models.PaymentEventKind.POSTED,
+            {"from": 5, "to": 6, "voucher": voucher_id, "batch": batch.pk, "amount": str(line.amount_paid)},
+        )
+        for line, voucher_id in zip(postable, voucher_ids, strict=True)
+    ]
+    vouchers = {line.id: voucher_id for line, voucher_id in zip(postable, voucher_ids, strict=True)}
+    return Posting(batch=batch, vouchers=vouchers, problems=problems, events=events)
+
+
+def _lines_load(
+    *, company: company_models.Company, line_ids: Sequence[int], status: int | None
+) -> list[_Line]:
+    lines = models.PaymentLine.objects.filter(company=company)
+    if connection.vendor == "postgresql":
+        # One array parameter rather than a placeholder per id.
+        lines = lines.filter(pk__in=RawSQL("SELECT unnest(%s::bigint[])", [list(line_ids)]))
+    else:
+        lines = lines.filter(pk__in=list(line_ids))
+    if status is not None:
+        lines = lines.filter(status=status)
+    rows = (
+        # Not locked: the line's write moves only lines still in the status read and checks it moved them all.
+        lines.order_by("id").values_list(
             "id",
             "payment_id",
             "payment__number",
@@ -159,8 +228,7 @@ def _post(
     payables: int,
     bank_accounts: dict[str, int],
     now: datetime.datetime,
-    user_id: int | None,
-) -> ledger_models.Batch:
+) -> tuple[ledger_models.Batch, list[int]]:
     series, _created = ledger_models.VoucherSeries.objects.get_or_create(
         company=company, code=SETTLEMENT_SERIES_CODE, defaults={"name": SETTLEMENT_SERIES_NAME}
     )
@@ -214,28 +282,7 @@ def _post(
         ],
         now=now,
     )
-    _lines_posted(lines=lines, voucher_ids=voucher_ids, now=now)
-    events_service.events_write(
-        company_id=company.pk,
-        at=now,
-        actor_id=user_id,
-        rows=[
-            (
-                line.payment_id,
-                line.id,
-                models.PaymentEventKind.POSTED,
-                {
-                    "from": 5,
-                    "to": 6,
-                    "voucher": voucher_id,
-                    "batch": batch.pk,
-                    "amount": str(line.amount_paid),
-                },
-            )
-            for line, voucher_id in zip(lines, voucher_ids, strict=True)
-        ],
-    )
-    return batch
+    return batch, voucher_ids
 
 
 def _lines_posted(*, lines: Sequence[_Line], voucher_ids: Sequence[int], now: datetime.datetime) -> None:
