@@ -16,14 +16,16 @@ the poll; the next poll starts where the cursor stands, so nothing is lost and n
 """
 
 import concurrent.futures
+import contextlib
 import dataclasses
 import datetime
+import gc
 import json
 import logging
 import secrets
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -176,9 +178,10 @@ def company_poll(
                 more = page.next_after > position and (max_pages is None or result.pages + 1 < max_pages)
                 if more:
                     pending = submit(page.next_after)
-                expected = _page_apply(
-                    company=company, owner=owner, expected=expected, page=page, result=result, now=clock()
-                )
+                with _collector_paused():
+                    expected = _page_apply(
+                        company=company, owner=owner, expected=expected, page=page, result=result, now=clock()
+                    )
                 result.last_seq = expected
                 position = max(position, page.next_after)
                 if not more:
@@ -189,6 +192,25 @@ def company_poll(
     finally:
         _lease_give_back(company=company, owner=owner, result=result, now=clock())
     return result
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a page is applied.
+
+    A page makes some hundred thousand objects that live until its commit (messages, line states, events);
+    the collector would walk them all again and again as they pile up (measured: a tenth of the poll's time
+    at 10 000 lines). They hold no cycles to speak of and are freed by reference counting when the page is
+    done; whatever cycles there are wait for the next collection after the page.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _page_apply(
@@ -366,10 +388,18 @@ def applied_messages_insert(
                 "FROM STDIN"
             ) as copy,
         ):
-            for message_id, seq, kind, payload in rows:
-                copy.write_row(
-                    (message_id, company_id, seq, kind, now, None if payload is None else json.dumps(payload))
+            # COPY's text format written here (uuids, integers, a type from a fixed set, ISO time; JSON with
+            # its backslashes escaped) rather than row by row through psycopg's dumpers.
+            tail = f"\t{now.isoformat()}\t"
+            copy.write(
+                "".join(
+                    f"{message_id}\t{company_id:d}\t{seq:d}\t{kind}"
+                    + tail
+                    + ("\\N" if payload is None else json.dumps(payload).replace("\\", "\\\\"))
+                    + "\n"
+                    for message_id, seq, kind, payload in rows
                 )
+            )
         return
     models.AppliedMessage.objects.bulk_create(
         [

@@ -22,7 +22,7 @@ from ledger import models as ledger_models
 from ledger import selectors as ledger_selectors
 from ledger import services as ledger_services
 from payments import models
-from payments.services import errors
+from payments.services import errors, sqlarrays
 from payments.services import events as events_service
 
 # The voucher series settlements are posted in; made for a company the first time it is needed.
@@ -182,7 +182,7 @@ def _lines_load(
     lines = models.PaymentLine.objects.filter(company=company)
     if connection.vendor == "postgresql":
         # One array parameter rather than a placeholder per id.
-        lines = lines.filter(pk__in=RawSQL("SELECT unnest(%s::bigint[])", [list(line_ids)]))
+        lines = lines.filter(pk__in=RawSQL("SELECT unnest(%s::bigint[])", [sqlarrays.ints(line_ids)]))
     else:
         lines = lines.filter(pk__in=list(line_ids))
     if status is not None:

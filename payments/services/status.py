@@ -11,18 +11,17 @@ back as an anomaly.
 import dataclasses
 import datetime
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models.expressions import RawSQL
 
 from autopay_client import messages as autopay_messages
 from autopay_client.statuses import ErpLineStatus
 from company import models as company_models
 from payments import models
-from payments.services import errors, settlement
+from payments.services import errors, settlement, sqlarrays
 from payments.services import events as events_service
 
 Anomalies = list[tuple[uuid.UUID, str]]
@@ -172,31 +171,47 @@ def line_status_messages_apply(
     return anomalies
 
 
+# The columns `_lines_load` reads, in the order of its raw query.
+_LOADED = (
+    "id",
+    "end_to_end_id",
+    "payment_id",
+    "status",
+    "autopay_status",
+    "reason",
+    "amount_paid",
+    "value_date",
+    "bank_reference",
+    "settled_at",
+    "payment__bank_partner__ebf_post_settlement",
+)
+
+
 def _lines_load(*, company: company_models.Company, end_to_end_ids: Collection[str]) -> dict[str, _LineState]:
     """Return the company's lines with these end-to-end ids, by end-to-end id.
 
     Not locked: the write checks each line still has the status read here (optimistic), which costs one
     statement instead of a row lock per line.
     """
-    lines = models.PaymentLine.objects.filter(company=company)
+    rows: Iterable[Sequence[Any]]
     if connection.vendor == "postgresql":
-        # One array parameter rather than a placeholder per id.
-        lines = lines.filter(end_to_end_id__in=RawSQL("SELECT unnest(%s::text[])", [list(end_to_end_ids)]))
+        # One array parameter rather than a placeholder per id, and no ORM on the way back.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT l.id, l.end_to_end_id, l.payment_id, l.status, l.autopay_status, l.reason, "
+                "l.amount_paid, l.value_date, l.bank_reference, l.settled_at, b.ebf_post_settlement "
+                "FROM payments_paymentline l JOIN payments_payment p ON p.id = l.payment_id "
+                "JOIN company_bankpartner b ON b.id = p.bank_partner_id "
+                "WHERE l.company_id = %s AND l.end_to_end_id = ANY(%s::text[]) ORDER BY l.id",
+                [company.pk, sqlarrays.texts(end_to_end_ids)],
+            )
+            rows = cursor.fetchall()
     else:
-        lines = lines.filter(end_to_end_id__in=end_to_end_ids)
-    rows = lines.order_by("id").values_list(
-        "id",
-        "end_to_end_id",
-        "payment_id",
-        "status",
-        "autopay_status",
-        "reason",
-        "amount_paid",
-        "value_date",
-        "bank_reference",
-        "settled_at",
-        "payment__bank_partner__ebf_post_settlement",
-    )
+        rows = (
+            models.PaymentLine.objects.filter(company=company, end_to_end_id__in=end_to_end_ids)
+            .order_by("id")
+            .values_list(*_LOADED)
+        )
     return {
         row[1]: _LineState(
             id=row[0],
@@ -236,17 +251,17 @@ def _lines_write(*, lines: Sequence[_LineState], now: datetime.datetime) -> None
                 "WHERE l.id = v.id AND l.status = v.old_status",
                 [
                     now,
-                    [line.id for line in lines],
-                    [line.status for line in lines],
-                    [line.autopay_status for line in lines],
-                    [line.reason for line in lines],
-                    [line.amount_paid for line in lines],
-                    [line.value_date for line in lines],
-                    [line.bank_reference for line in lines],
-                    [line.settled_at for line in lines],
-                    [line.voucher_id for line in lines],
-                    [line.posted_at for line in lines],
-                    [line.loaded_status for line in lines],
+                    sqlarrays.ints(line.id for line in lines),
+                    sqlarrays.ints(line.status for line in lines),
+                    sqlarrays.texts(line.autopay_status for line in lines),
+                    sqlarrays.texts(line.reason for line in lines),
+                    sqlarrays.texts(line.amount_paid for line in lines),
+                    sqlarrays.texts(line.value_date for line in lines),
+                    sqlarrays.texts(line.bank_reference for line in lines),
+                    sqlarrays.texts(line.settled_at for line in lines),
+                    sqlarrays.ints(line.voucher_id for line in lines),
+                    sqlarrays.texts(line.posted_at for line in lines),
+                    sqlarrays.ints(line.loaded_status for line in lines),
                 ],
             )
             if cursor.rowcount != len(lines):
