@@ -250,13 +250,15 @@ class PaymentEvent(models.Model):
     line = models.ForeignKey(
         PaymentLine, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
     )
-    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    # No index of its own: (company, at) leads with it.
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+", db_index=False)
     kind = models.CharField(_("event"), max_length=24, choices=PaymentEventKind.choices)
     at = models.DateTimeField(_("at"))
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    # What the event was about: e.g. {"from": 2, "to": 5, "autopay_status": "paid", "reason": "…"}.
+    # What the event was about: e.g. {"from": 3, "to": 5, "statuses": [{"from": 3, "to": 5, "autopay_status":
+    # "paid", "reason": "", "message_id": "…", "seq": 42, "amount_paid": "100.00"}]} (docs/outgoing.md).
     details = models.JSONField(_("details"), default=dict, blank=True)
 
     class Meta:

@@ -9,8 +9,19 @@ from django.db import connection
 
 from payments import models
 
+
+class EncodedJson(str):
+    """Details already encoded as a JSON object's text, by a caller that writes many of them."""
+
+    __slots__ = ()
+
+
 # (payment id, line id, kind, details)
-EventRow = tuple[int, int | None, str, dict[str, Any]]
+EventRow = tuple[int, int | None, str, dict[str, Any] | EncodedJson]
+
+
+def _json(details: dict[str, Any] | EncodedJson) -> str:
+    return details if isinstance(details, EncodedJson) else json.dumps(details)
 
 
 def _copy_int(value: int | None) -> str:
@@ -31,7 +42,7 @@ def events_write(
         text = "".join(
             f"{payment_id:d}\t{_copy_int(line_id)}"
             + tail.format(str(kind))
-            + json.dumps(details).replace("\\", "\\\\")
+            + _json(details).replace("\\", "\\\\")
             + "\n"
             for payment_id, line_id, kind, details in rows
         )
@@ -53,7 +64,7 @@ def events_write(
                 kind=kind,
                 at=at,
                 actor_id=actor_id,
-                details=details,
+                details=json.loads(details) if isinstance(details, EncodedJson) else details,
             )
             for payment_id, line_id, kind, details in rows
         ],

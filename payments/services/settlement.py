@@ -8,12 +8,12 @@ their voucher. Everything goes through the ledger's bulk services, in the caller
 
 import dataclasses
 import datetime
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
-from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
 
 from company import models as company_models
@@ -114,12 +114,7 @@ def settling_lines_post(
     :raises django.db.DatabaseError: when the database refuses the writes.
     """
     reported = {line.id: line for line in lines}
-    loaded = [
-        dataclasses.replace(
-            line, amount_paid=reported[line.id].amount_paid, value_date=reported[line.id].value_date
-        )
-        for line in _lines_load(company=company, line_ids=sorted(reported), status=None)
-    ]
+    loaded = _lines_load(company=company, line_ids=sorted(reported), status=None, reported=reported)
     return _lines_post(company=company, lines=loaded, now=now, user_id=None)
 
 
@@ -168,7 +163,10 @@ def _lines_post(
             line.payment_id,
             line.id,
             models.PaymentEventKind.POSTED,
-            {"from": 5, "to": 6, "voucher": voucher_id, "batch": batch.pk, "amount": str(line.amount_paid)},
+            # Integers and an amount: JSON text with nothing to escape.
+            events_service.EncodedJson(
+                f'{{"from":5,"to":6,"voucher":{voucher_id:d},"batch":{batch.pk:d},"amount":"{line.amount_paid}"}}'
+            ),
         )
         for line, voucher_id in zip(postable, voucher_ids, strict=True)
     ]
@@ -177,19 +175,36 @@ def _lines_post(
 
 
 def _lines_load(
-    *, company: company_models.Company, line_ids: Sequence[int], status: int | None
+    *,
+    company: company_models.Company,
+    line_ids: Sequence[int],
+    status: int | None,
+    reported: Mapping[int, Settling] | None = None,
 ) -> list[_Line]:
-    lines = models.PaymentLine.objects.filter(company=company)
+    """Return the lines to post; with `reported`, their amount paid and value date are taken from it.
+
+    Not locked: the lines' write moves only lines still in the status read and checks it moved them all.
+    """
+    rows: Iterable[Sequence[Any]]
     if connection.vendor == "postgresql":
-        # One array parameter rather than a placeholder per id.
-        lines = lines.filter(pk__in=RawSQL("SELECT unnest(%s::bigint[])", [sqlarrays.ints(line_ids)]))
+        # One array parameter rather than a placeholder per id, and no ORM on the way back.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT l.id, l.payment_id, p.number, l.end_to_end_id, l.supplier_id, l.open_item_id, "
+                "o.remaining_amount, l.amount_paid, l.value_date, b.gl_account_no, l.currency "
+                "FROM payments_paymentline l JOIN payments_payment p ON p.id = l.payment_id "
+                "JOIN company_bankpartner b ON b.id = p.bank_partner_id "
+                "JOIN ledger_openitem o ON o.id = l.open_item_id "
+                "WHERE l.company_id = %s AND l.id = ANY(%s::bigint[]) "
+                "AND (%s::smallint IS NULL OR l.status = %s) ORDER BY l.id",
+                [company.pk, sqlarrays.ints(line_ids), status, status],
+            )
+            rows = cursor.fetchall()
     else:
-        lines = lines.filter(pk__in=list(line_ids))
-    if status is not None:
-        lines = lines.filter(status=status)
-    rows = (
-        # Not locked: the line's write moves only lines still in the status read and checks it moved them all.
-        lines.order_by("id").values_list(
+        lines = models.PaymentLine.objects.filter(company=company, pk__in=list(line_ids))
+        if status is not None:
+            lines = lines.filter(status=status)
+        rows = lines.order_by("id").values_list(
             "id",
             "payment_id",
             "payment__number",
@@ -202,8 +217,24 @@ def _lines_load(
             "payment__bank_partner__gl_account_no",
             "currency",
         )
-    )
-    return [_Line(*row) for row in rows]
+    if reported is None:
+        return [_Line(*row) for row in rows]
+    return [
+        _Line(
+            id=row[0],
+            payment_id=row[1],
+            payment_number=row[2],
+            end_to_end_id=row[3],
+            supplier_id=row[4],
+            open_item_id=row[5],
+            item_remaining=row[6],
+            amount_paid=reported[row[0]].amount_paid,
+            value_date=reported[row[0]].value_date,
+            gl_account_no=row[9],
+            currency=row[10],
+        )
+        for row in rows
+    ]
 
 
 def _line_problem(*, line: _Line, payables: int | None, bank_accounts: dict[str, int]) -> str:
