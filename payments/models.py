@@ -112,10 +112,16 @@ class PaymentLine(models.Model):
     """One transfer to a supplier, paying one open supplier item."""
 
     payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="lines")
-    # A copy of the payment's company, for scoping and for the constraints below.
-    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="payment_lines")
+    # A copy of the payment's company, for scoping and for the constraints below. Company and supplier have no
+    # index of their own: (company, status), (company, end_to_end_id) and (supplier, amount) lead with them,
+    # and every index is one more write for each status a line takes.
+    company = models.ForeignKey(
+        Company, on_delete=models.PROTECT, related_name="payment_lines", db_index=False
+    )
     open_item = models.ForeignKey(OpenItem, on_delete=models.PROTECT, related_name="payment_lines")
-    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="payment_lines")
+    supplier = models.ForeignKey(
+        Supplier, on_delete=models.PROTECT, related_name="payment_lines", db_index=False
+    )
     amount = MoneyField(_("amount"))
     currency = models.CharField(_("currency"), max_length=3, default=DEFAULT_CURRENCY)
     status = models.PositiveSmallIntegerField(
@@ -244,13 +250,15 @@ class PaymentEvent(models.Model):
     line = models.ForeignKey(
         PaymentLine, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
     )
-    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    # No index of its own: (company, at) leads with it.
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+", db_index=False)
     kind = models.CharField(_("event"), max_length=24, choices=PaymentEventKind.choices)
     at = models.DateTimeField(_("at"))
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    # What the event was about: e.g. {"from": 2, "to": 5, "autopay_status": "paid", "reason": "…"}.
+    # What the event was about: e.g. {"from": 3, "to": 5, "statuses": [{"from": 3, "to": 5, "autopay_status":
+    # "paid", "reason": "", "message_id": "…", "seq": 42, "amount_paid": "100.00"}]} (docs/outgoing.md).
     details = models.JSONField(_("details"), default=dict, blank=True)
 
     class Meta:

@@ -337,7 +337,7 @@ PERMISSIONS_POLICY: dict[str, list[str]] = {
 AUTOPAY_POLL_INTERVAL_SECONDS = float(os.environ.get("AUTOPAY_POLL_INTERVAL_SECONDS", "60"))
 # How long a poll's hold on a company's cursor lasts without a page applied (a crashed poll's lease expires).
 AUTOPAY_POLL_LEASE_SECONDS = float(os.environ.get("AUTOPAY_POLL_LEASE_SECONDS", "300"))
-AUTOPAY_POLL_PAGE_SIZE = int(os.environ.get("AUTOPAY_POLL_PAGE_SIZE", "2000"))
+AUTOPAY_POLL_PAGE_SIZE = int(os.environ.get("AUTOPAY_POLL_PAGE_SIZE", "5000"))
 CELERY_BEAT_SCHEDULE = {
     "poll-autopay-all": {
         "task": "autopay_erp.poll_autopay_all",

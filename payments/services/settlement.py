@@ -8,8 +8,9 @@ their voucher. Everything goes through the ledger's bulk services, in the caller
 
 import dataclasses
 import datetime
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
@@ -21,7 +22,7 @@ from ledger import models as ledger_models
 from ledger import selectors as ledger_selectors
 from ledger import services as ledger_services
 from payments import models
-from payments.services import errors
+from payments.services import errors, sqlarrays
 from payments.services import events as events_service
 
 # The voucher series settlements are posted in; made for a company the first time it is needed.
@@ -73,54 +74,137 @@ def settled_lines_post(
     :raises django.db.DatabaseError: when the database refuses the writes.
     """
     with transaction.atomic():
-        lines = _lines_load(company=company, line_ids=line_ids)
-        problems: list[tuple[int, str]] = []
-        payables = (
-            ledger_models.Account.objects.filter(company=company, role=ledger_models.AccountRole.AP_CONTROL)
-            .values_list("id", flat=True)
-            .first()
-        )
-        bank_accounts = dict(
-            ledger_models.Account.objects.filter(
-                company=company, number__in={line.gl_account_no for line in lines}, is_active=True
-            ).values_list("number", "id")
-        )
-        postable: list[_Line] = []
-        for line in lines:
-            problem = _line_problem(line=line, payables=payables, bank_accounts=bank_accounts)
-            if problem:
-                problems.append((line.id, problem))
-            else:
-                postable.append(line)
-        if not postable or payables is None:
-            return SettlementResult(batch=None, problems=problems)
-        batch = None
-        try:
-            with transaction.atomic():
-                batch = _post(
-                    company=company,
-                    lines=postable,
-                    payables=payables,
-                    bank_accounts=bank_accounts,
-                    now=now,
-                    user_id=user_id,
-                )
-        except ledger_errors.LedgerError as exc:
-            batch = None
-            problems.extend(
-                (line.id, f"{line.end_to_end_id}: cannot post the settlement: {exc}") for line in postable
+        lines = _lines_load(company=company, line_ids=line_ids, status=models.LineStatus.SETTLED)
+        posting = _lines_post(company=company, lines=lines, now=now, user_id=user_id)
+        if posting.vouchers:
+            posted = [line for line in lines if line.id in posting.vouchers]
+            _lines_posted(lines=posted, voucher_ids=[posting.vouchers[line.id] for line in posted], now=now)
+            events_service.events_write(company_id=company.pk, at=now, actor_id=user_id, rows=posting.events)
+        return SettlementResult(batch=posting.batch, problems=posting.problems)
+
+
+@dataclasses.dataclass(frozen=True)
+class Settling:
+    """A line reaching 5 Settled in the caller's transaction, with what AutoPay reported it paid."""
+
+    id: int
+    amount_paid: Decimal | None
+    value_date: datetime.date | None
+
+
+@dataclasses.dataclass(frozen=True)
+class Posting:
+    """What `settling_lines_post` posted: the batch, each posted line's voucher, the problems, the events."""
+
+    batch: ledger_models.Batch | None
+    vouchers: dict[int, int]
+    problems: list[tuple[int, str]]
+    events: list[events_service.EventRow]
+
+
+def settling_lines_post(
+    *, company: company_models.Company, lines: Sequence[Settling], now: datetime.datetime
+) -> Posting:
+    """Post lines the caller is moving to 5 Settled in its transaction and has not written yet.
+
+    The caller writes each line in `vouchers` as 6 Posted with its voucher (and the rest as 5 Settled) and
+    writes the events, so that a line settled and posted in one page is written once. A line that cannot be
+    posted is in `problems`, as for `settled_lines_post`.
+
+    :raises django.db.DatabaseError: when the database refuses the writes.
+    """
+    reported = {line.id: line for line in lines}
+    loaded = _lines_load(company=company, line_ids=sorted(reported), status=None, reported=reported)
+    return _lines_post(company=company, lines=loaded, now=now, user_id=None)
+
+
+def _lines_post(
+    *, company: company_models.Company, lines: Sequence[_Line], now: datetime.datetime, user_id: int | None
+) -> Posting:
+    """Post what can be posted of the lines in one batch (in a savepoint); the lines are not written here."""
+    problems: list[tuple[int, str]] = []
+    if not lines:
+        return Posting(batch=None, vouchers={}, problems=problems, events=[])
+    payables = (
+        ledger_models.Account.objects.filter(company=company, role=ledger_models.AccountRole.AP_CONTROL)
+        .values_list("id", flat=True)
+        .first()
+    )
+    bank_accounts = dict(
+        ledger_models.Account.objects.filter(
+            company=company, number__in={line.gl_account_no for line in lines}, is_active=True
+        ).values_list("number", "id")
+    )
+    postable: list[_Line] = []
+    for line in lines:
+        problem = _line_problem(line=line, payables=payables, bank_accounts=bank_accounts)
+        if problem:
+            problems.append((line.id, problem))
+        else:
+            postable.append(line)
+    if not postable or payables is None:
+        return Posting(batch=None, vouchers={}, problems=problems, events=[])
+    try:
+        with transaction.atomic():
+            batch, voucher_ids = _post(
+                company=company,
+                lines=postable,
+                payables=payables,
+                bank_accounts=bank_accounts,
+                now=now,
             )
-        return SettlementResult(batch=batch, problems=problems)
-
-
-def _lines_load(*, company: company_models.Company, line_ids: Sequence[int]) -> list[_Line]:
-    rows = (
-        # Not locked: `_lines_posted` moves only lines still in 5 and checks it moved them all.
-        models.PaymentLine.objects.filter(
-            company=company, pk__in=list(line_ids), status=models.LineStatus.SETTLED
+    except ledger_errors.LedgerError as exc:
+        problems.extend(
+            (line.id, f"{line.end_to_end_id}: cannot post the settlement: {exc}") for line in postable
         )
-        .order_by("id")
-        .values_list(
+        return Posting(batch=None, vouchers={}, problems=problems, events=[])
+    events: list[events_service.EventRow] = [
+        (
+            line.payment_id,
+            line.id,
+            models.PaymentEventKind.POSTED,
+            # Integers and an amount: JSON text with nothing to escape.
+            events_service.EncodedJson(
+                f'{{"from":5,"to":6,"voucher":{voucher_id:d},"batch":{batch.pk:d},"amount":"{line.amount_paid}"}}'
+            ),
+        )
+        for line, voucher_id in zip(postable, voucher_ids, strict=True)
+    ]
+    vouchers = {line.id: voucher_id for line, voucher_id in zip(postable, voucher_ids, strict=True)}
+    return Posting(batch=batch, vouchers=vouchers, problems=problems, events=events)
+
+
+def _lines_load(
+    *,
+    company: company_models.Company,
+    line_ids: Sequence[int],
+    status: int | None,
+    reported: Mapping[int, Settling] | None = None,
+) -> list[_Line]:
+    """Return the lines to post; with `reported`, their amount paid and value date are taken from it.
+
+    Not locked: the lines' write moves only lines still in the status read and checks it moved them all.
+    """
+    rows: Iterable[Sequence[Any]]
+    if connection.vendor == "postgresql":
+        # One array parameter rather than a placeholder per id, and no ORM on the way back.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT l.id, l.payment_id, p.number, l.end_to_end_id, l.supplier_id, l.open_item_id, "
+                "o.remaining_amount, l.amount_paid, l.value_date, b.gl_account_no, l.currency "
+                "FROM payments_paymentline l JOIN payments_payment p ON p.id = l.payment_id "
+                "JOIN company_bankpartner b ON b.id = p.bank_partner_id "
+                "JOIN ledger_openitem o ON o.id = l.open_item_id "
+                "WHERE l.company_id = %s AND l.id = ANY(%s::bigint[]) "
+                "AND (%s::smallint IS NULL OR l.status = %s) ORDER BY l.id",
+                [company.pk, sqlarrays.ints(line_ids), status, status],
+            )
+            rows = cursor.fetchall()
+    else:
+        lines = models.PaymentLine.objects.filter(company=company, pk__in=list(line_ids))
+        if status is not None:
+            lines = lines.filter(status=status)
+        rows = lines.order_by("id").values_list(
             "id",
             "payment_id",
             "payment__number",
@@ -133,8 +217,24 @@ def _lines_load(*, company: company_models.Company, line_ids: Sequence[int]) -> 
             "payment__bank_partner__gl_account_no",
             "currency",
         )
-    )
-    return [_Line(*row) for row in rows]
+    if reported is None:
+        return [_Line(*row) for row in rows]
+    return [
+        _Line(
+            id=row[0],
+            payment_id=row[1],
+            payment_number=row[2],
+            end_to_end_id=row[3],
+            supplier_id=row[4],
+            open_item_id=row[5],
+            item_remaining=row[6],
+            amount_paid=reported[row[0]].amount_paid,
+            value_date=reported[row[0]].value_date,
+            gl_account_no=row[9],
+            currency=row[10],
+        )
+        for row in rows
+    ]
 
 
 def _line_problem(*, line: _Line, payables: int | None, bank_accounts: dict[str, int]) -> str:
@@ -159,8 +259,7 @@ def _post(
     payables: int,
     bank_accounts: dict[str, int],
     now: datetime.datetime,
-    user_id: int | None,
-) -> ledger_models.Batch:
+) -> tuple[ledger_models.Batch, list[int]]:
     series, _created = ledger_models.VoucherSeries.objects.get_or_create(
         company=company, code=SETTLEMENT_SERIES_CODE, defaults={"name": SETTLEMENT_SERIES_NAME}
     )
@@ -214,28 +313,7 @@ def _post(
         ],
         now=now,
     )
-    _lines_posted(lines=lines, voucher_ids=voucher_ids, now=now)
-    events_service.events_write(
-        company_id=company.pk,
-        at=now,
-        actor_id=user_id,
-        rows=[
-            (
-                line.payment_id,
-                line.id,
-                models.PaymentEventKind.POSTED,
-                {
-                    "from": 5,
-                    "to": 6,
-                    "voucher": voucher_id,
-                    "batch": batch.pk,
-                    "amount": str(line.amount_paid),
-                },
-            )
-            for line, voucher_id in zip(lines, voucher_ids, strict=True)
-        ],
-    )
-    return batch
+    return batch, voucher_ids
 
 
 def _lines_posted(*, lines: Sequence[_Line], voucher_ids: Sequence[int], now: datetime.datetime) -> None:

@@ -1,17 +1,21 @@
 """Applying AutoPay's line-status messages to payment lines, a page at a time and set-based.
 
-One query loads (and locks) the lines a page names, the transitions are decided in memory in feed order, one
-UPDATE writes the lines' new state, one insert writes their events, one UPDATE derives the payments' statuses.
-A message for an unknown line, or one that would move a line backwards, changes nothing and comes back as an
-anomaly. Lines reaching 5 Settled whose bank partner posts settlements automatically are posted in the same
-transaction (`settlement.settled_lines_post`).
+One query loads the lines a page names, the transitions are decided in memory in feed order, lines reaching 5
+Settled whose bank partner posts settlements automatically are posted (`settlement.settling_lines_post`), one
+UPDATE writes each changed line once (settled and posted lines straight to 6 Posted), one COPY writes their
+events (one per line and page, listing its statuses, and one per posting), one UPDATE derives the payments'
+statuses. A message for an unknown line, or one that would move a line backwards, changes nothing and comes
+back as an anomaly.
 """
 
+import contextlib
 import dataclasses
 import datetime
+import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection, transaction
 
@@ -19,10 +23,12 @@ from autopay_client import messages as autopay_messages
 from autopay_client.statuses import ErpLineStatus
 from company import models as company_models
 from payments import models
-from payments.services import errors, settlement
+from payments.services import errors, settlement, sqlarrays
 from payments.services import events as events_service
 
 Anomalies = list[tuple[uuid.UUID, str]]
+
+_EMPTY = json.dumps("")
 
 # The order of the non-final statuses: a line only moves up this order (or to a final status).
 _RANK = {
@@ -67,7 +73,10 @@ class _LineState:
     settled_at: datetime.datetime | None
     post_settlement: bool
     loaded_status: int = 0
-    changed: bool = False
+    voucher_id: int | None = None
+    posted_at: datetime.datetime | None = None
+    # The statuses applied to the line in this page, in feed order, as JSON: its one event of the page.
+    steps: list[str] = dataclasses.field(default_factory=list)
 
 
 def line_status_messages_apply(
@@ -79,7 +88,9 @@ def line_status_messages_apply(
     """Apply a page of line-status messages, in the order given; return the anomalies (message id, reason).
 
     Every message not returned as an anomaly has taken effect. The caller records the message ids and runs
-    this inside the transaction that advances its cursor.
+    this inside the transaction that advances its cursor. Each line the page changes is written once, with
+    one `status_changed` event listing every status the page applied to it (and a `posted` event when its
+    settlement was posted).
 
     :raises LinesChangedMeanwhile: another transaction changed one of the lines meanwhile (nothing written).
     :raises django.db.DatabaseError: when the database refuses the writes (then nothing is written).
@@ -88,44 +99,8 @@ def line_status_messages_apply(
         return []
     anomalies: Anomalies = []
     with transaction.atomic():
-        rows = (
-            # Not locked: the write below checks each line still has the status read here (optimistic), which
-            # costs one statement instead of a row lock per line.
-            models.PaymentLine.objects.filter(
-                company=company, end_to_end_id__in={m.end_to_end_id for m in messages}
-            )
-            .order_by("id")
-            .values_list(
-                "id",
-                "end_to_end_id",
-                "payment_id",
-                "status",
-                "autopay_status",
-                "reason",
-                "amount_paid",
-                "value_date",
-                "bank_reference",
-                "settled_at",
-                "payment__bank_partner__ebf_post_settlement",
-            )
-        )
-        lines: dict[str, _LineState] = {}
-        for row in rows:
-            lines[row[1]] = _LineState(
-                id=row[0],
-                payment_id=row[2],
-                status=row[3],
-                autopay_status=row[4],
-                reason=row[5],
-                amount_paid=row[6],
-                value_date=row[7],
-                bank_reference=row[8],
-                settled_at=row[9],
-                post_settlement=row[10],
-                loaded_status=row[3],
-            )
-        events: list[events_service.EventRow] = []
-        settled_by: dict[int, uuid.UUID] = {}
+        lines = _lines_load(company=company, end_to_end_ids={m.end_to_end_id for m in messages})
+        settled: dict[int, uuid.UUID] = {}
         for message in messages:
             line = lines.get(message.end_to_end_id)
             if line is None:
@@ -136,31 +111,23 @@ def line_status_messages_apply(
             if problem:
                 anomalies.append((message.id, f"{message.end_to_end_id}: {problem}"))
                 continue
-            events.append(
-                (
-                    line.payment_id,
-                    line.id,
-                    models.PaymentEventKind.STATUS_CHANGED,
-                    {
-                        "from": line.status,
-                        "to": new,
-                        "autopay_status": str(message.autopay_status),
-                        "reason": message.reason,
-                        "message_id": str(message.id),
-                        "seq": message.seq,
-                        **(
-                            {"amount_paid": str(message.amount_paid)}
-                            if message.amount_paid is not None
-                            else {}
-                        ),
-                    },
-                )
+            autopay_status = str(message.autopay_status)
+            # The step's JSON written here: every value but the reason is an integer, a UUID, an amount or a
+            # status code, none of which needs escaping.
+            step = (
+                f'{{"from":{line.status:d},"to":{new:d},"autopay_status":"{autopay_status}",'
+                f'"reason":{json.dumps(message.reason) if message.reason else _EMPTY},'
+                f'"message_id":"{message.id}","seq":{message.seq:d}'
             )
-            line.status = new
-            line.autopay_status = str(message.autopay_status)
-            line.reason = message.reason[:500]
             if message.amount_paid is not None:
+                step += f',"amount_paid":"{message.amount_paid}"}}'
                 line.amount_paid = message.amount_paid
+            else:
+                step += "}"
+            line.steps.append(step)
+            line.status = new
+            line.autopay_status = autopay_status
+            line.reason = message.reason[:500]
             if message.value_date is not None:
                 line.value_date = message.value_date
             if message.bank_reference:
@@ -168,18 +135,126 @@ def line_status_messages_apply(
             if new == ErpLineStatus.SETTLED:
                 line.settled_at = now
                 if line.post_settlement:
-                    settled_by[line.id] = message.id
-            line.changed = True
-        changed = [line for line in lines.values() if line.changed]
+                    settled[line.id] = message.id
+        changed = [line for line in lines.values() if line.steps]
         if not changed:
             return anomalies
+        events: list[events_service.EventRow] = [
+            (
+                line.payment_id,
+                line.id,
+                models.PaymentEventKind.STATUS_CHANGED,
+                events_service.EncodedJson(
+                    f'{{"from":{line.loaded_status:d},"to":{line.status:d},"statuses":[{",".join(line.steps)}]}}'
+                ),
+            )
+            for line in changed
+        ]
+        if settled:
+            # Posted before the lines are written, so that a line settled and posted here is written once.
+            by_id = {line.id: line for line in changed}
+            posting = settlement.settling_lines_post(
+                company=company,
+                lines=[
+                    settlement.Settling(
+                        id=line_id,
+                        amount_paid=by_id[line_id].amount_paid,
+                        value_date=by_id[line_id].value_date,
+                    )
+                    for line_id in sorted(settled)
+                ],
+                now=now,
+            )
+            for line_id, voucher_id in posting.vouchers.items():
+                line = by_id[line_id]
+                line.status = models.LineStatus.POSTED
+                line.voucher_id = voucher_id
+                line.posted_at = now
+            events.extend(posting.events)
+            anomalies.extend((settled[line_id], reason) for line_id, reason in posting.problems)
         _lines_write(lines=changed, now=now)
         events_service.events_write(company_id=company.pk, rows=events, at=now)
         payment_statuses_derive(payment_ids=sorted({line.payment_id for line in changed}))
-        if settled_by:
-            result = settlement.settled_lines_post(company=company, line_ids=sorted(settled_by), now=now)
-            anomalies.extend((settled_by[line_id], reason) for line_id, reason in result.problems)
     return anomalies
+
+
+@contextlib.contextmanager
+def _index_lookups(cursor: Any) -> Iterator[None]:
+    """Update a page's few thousand lines through index lookups (a nested loop), not by hashing the table.
+
+    The planner otherwise reads every line of every company into a hash for a page of 5 000 (it expects the
+    status check to leave a handful of rows): a cost that grows with the table, page after page. For the
+    statement in the block only (a join of the page's array to the lines by primary key), then restored.
+    """
+    cursor.execute("SELECT current_setting('enable_hashjoin'), current_setting('enable_mergejoin')")
+    saved = cursor.fetchone()
+    cursor.execute(
+        "SELECT set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)"
+    )
+    yield
+    # Not on an error: the savepoint or transaction that goes back takes the settings back with it.
+    cursor.execute(
+        "SELECT set_config('enable_hashjoin', %s, true), set_config('enable_mergejoin', %s, true)", saved
+    )
+
+
+# The columns `_lines_load` reads, in the order of its raw query.
+_LOADED = (
+    "id",
+    "end_to_end_id",
+    "payment_id",
+    "status",
+    "autopay_status",
+    "reason",
+    "amount_paid",
+    "value_date",
+    "bank_reference",
+    "settled_at",
+    "payment__bank_partner__ebf_post_settlement",
+)
+
+
+def _lines_load(*, company: company_models.Company, end_to_end_ids: Collection[str]) -> dict[str, _LineState]:
+    """Return the company's lines with these end-to-end ids, by end-to-end id.
+
+    Not locked: the write checks each line still has the status read here (optimistic), which costs one
+    statement instead of a row lock per line.
+    """
+    rows: Iterable[Sequence[Any]]
+    if connection.vendor == "postgresql":
+        # One array parameter rather than a placeholder per id, and no ORM on the way back.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT l.id, l.end_to_end_id, l.payment_id, l.status, l.autopay_status, l.reason, "
+                "l.amount_paid, l.value_date, l.bank_reference, l.settled_at, b.ebf_post_settlement "
+                "FROM payments_paymentline l JOIN payments_payment p ON p.id = l.payment_id "
+                "JOIN company_bankpartner b ON b.id = p.bank_partner_id "
+                "WHERE l.company_id = %s AND l.end_to_end_id = ANY(%s::text[]) ORDER BY l.id",
+                [company.pk, sqlarrays.texts(end_to_end_ids)],
+            )
+            rows = cursor.fetchall()
+    else:
+        rows = (
+            models.PaymentLine.objects.filter(company=company, end_to_end_id__in=end_to_end_ids)
+            .order_by("id")
+            .values_list(*_LOADED)
+        )
+    return {
+        row[1]: _LineState(
+            id=row[0],
+            payment_id=row[2],
+            status=row[3],
+            autopay_status=row[4],
+            reason=row[5],
+            amount_paid=row[6],
+            value_date=row[7],
+            bank_reference=row[8],
+            settled_at=row[9],
+            post_settlement=row[10],
+            loaded_status=row[3],
+        )
+        for row in rows
+    }
 
 
 def _lines_write(*, lines: Sequence[_LineState], now: datetime.datetime) -> None:
@@ -188,60 +263,53 @@ def _lines_write(*, lines: Sequence[_LineState], now: datetime.datetime) -> None
     :raises LinesChangedMeanwhile: a line no longer has the status it was read with.
     """
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
+        with connection.cursor() as cursor, _index_lookups(cursor):
             cursor.execute(
                 "UPDATE payments_paymentline AS l SET status = v.status, autopay_status = v.autopay_status, "
                 "reason = v.reason, amount_paid = v.amount_paid, value_date = v.value_date, "
-                "bank_reference = v.bank_reference, settled_at = v.settled_at, status_changed_at = %s "
+                "bank_reference = v.bank_reference, settled_at = v.settled_at, "
+                "voucher_id = COALESCE(v.voucher_id, l.voucher_id), "
+                "posted_at = COALESCE(v.posted_at, l.posted_at), "
+                "status_changed_at = %s "
                 "FROM unnest(%s::bigint[], %s::smallint[], %s::text[], %s::text[], %s::numeric[], "
-                "%s::date[], %s::text[], %s::timestamptz[], %s::smallint[]) "
+                "%s::date[], %s::text[], %s::timestamptz[], %s::bigint[], %s::timestamptz[], %s::smallint[]) "
                 "AS v(id, status, autopay_status, reason, amount_paid, value_date, bank_reference, "
-                "settled_at, old_status) "
+                "settled_at, voucher_id, posted_at, old_status) "
                 "WHERE l.id = v.id AND l.status = v.old_status",
                 [
                     now,
-                    [line.id for line in lines],
-                    [line.status for line in lines],
-                    [line.autopay_status for line in lines],
-                    [line.reason for line in lines],
-                    [line.amount_paid for line in lines],
-                    [line.value_date for line in lines],
-                    [line.bank_reference for line in lines],
-                    [line.settled_at for line in lines],
-                    [line.loaded_status for line in lines],
+                    sqlarrays.ints(line.id for line in lines),
+                    sqlarrays.ints(line.status for line in lines),
+                    sqlarrays.texts(line.autopay_status for line in lines),
+                    sqlarrays.texts(line.reason for line in lines),
+                    sqlarrays.texts(line.amount_paid for line in lines),
+                    sqlarrays.texts(line.value_date for line in lines),
+                    sqlarrays.texts(line.bank_reference for line in lines),
+                    sqlarrays.texts(line.settled_at for line in lines),
+                    sqlarrays.ints(line.voucher_id for line in lines),
+                    sqlarrays.texts(line.posted_at for line in lines),
+                    sqlarrays.ints(line.loaded_status for line in lines),
                 ],
             )
             if cursor.rowcount != len(lines):
                 raise LinesChangedMeanwhile(f"{len(lines) - cursor.rowcount} lines changed meanwhile")
         return
-    objects = [
-        models.PaymentLine(
-            id=line.id,
-            status=line.status,
-            autopay_status=line.autopay_status,
-            reason=line.reason,
-            amount_paid=line.amount_paid,
-            value_date=line.value_date,
-            bank_reference=line.bank_reference,
-            settled_at=line.settled_at,
-            status_changed_at=now,
-        )
-        for line in lines
-    ]
-    models.PaymentLine.objects.bulk_update(
-        objects,
-        [
-            "status",
-            "autopay_status",
-            "reason",
-            "amount_paid",
-            "value_date",
-            "bank_reference",
-            "settled_at",
-            "status_changed_at",
-        ],
-        batch_size=500,
-    )
+    # Elsewhere one UPDATE per line, with the same check of the status read.
+    for line in lines:
+        fields: dict[str, Any] = {
+            "status": line.status,
+            "autopay_status": line.autopay_status,
+            "reason": line.reason,
+            "amount_paid": line.amount_paid,
+            "value_date": line.value_date,
+            "bank_reference": line.bank_reference,
+            "settled_at": line.settled_at,
+            "status_changed_at": now,
+        }
+        if line.voucher_id is not None:
+            fields.update(voucher_id=line.voucher_id, posted_at=line.posted_at)
+        if not models.PaymentLine.objects.filter(pk=line.id, status=line.loaded_status).update(**fields):
+            raise LinesChangedMeanwhile(f"line {line.id} changed meanwhile")
 
 
 def payment_statuses_derive(*, payment_ids: Sequence[int]) -> None:

@@ -1,5 +1,6 @@
 """Line statuses from AutoPay's feed, polled from the simulator over HTTP: one-way, with anomalies."""
 
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -108,19 +109,59 @@ def test_a_rejected_lines_item_is_free_for_a_new_line(autopay_url, today, now):
     assert models.PaymentLine.objects.filter(open_item=old.open_item).count() == 2
 
 
-def test_each_applied_status_is_an_event_of_the_payment(autopay_url, today, now):
+def status_history(line) -> list[list[tuple[str, str]]]:
+    """Each status_changed event of the line, as its (AutoPay status, reason) pairs in feed order."""
+    events = models.PaymentEvent.objects.filter(line=line, kind=models.PaymentEventKind.STATUS_CHANGED)
+    return [
+        [(step["autopay_status"], step["reason"]) for step in event.details["statuses"]]
+        for event in events.order_by("id")
+    ]
+
+
+def test_each_applied_status_is_in_the_payments_history(autopay_url, today, now):
     world = uploaded_world(today=today, now=now, count=1, ebf_post_settlement=False)
     outgoing_world.sim_approve_all(org_no=world.company.org_no, now=now)
     outgoing_world.sim_bank_day(day=today, now=now)
     poll_now(world)
-    events = models.PaymentEvent.objects.filter(
+    # One page brought all four: one event of the line, listing them in order.
+    assert status_history(world.lines()[0]) == [
+        [("approved", ""), ("sent_to_bank", ""), ("accepted_by_bank", ""), ("paid", "")]
+    ]
+
+
+def test_an_event_names_each_status_with_its_message_and_the_lines_move(autopay_url, today, now):
+    world = uploaded_world(today=today, now=now, count=1, ebf_post_settlement=False)
+    outgoing_world.sim_approve_all(org_no=world.company.org_no, now=now)
+    outgoing_world.sim_bank_day(day=today, now=now)
+    poll_now(world)
+    event = models.PaymentEvent.objects.get(
         line=world.lines()[0], kind=models.PaymentEventKind.STATUS_CHANGED
-    ).order_by("id")
-    assert [e.details["autopay_status"] for e in events] == [
-        "approved",
-        "sent_to_bank",
-        "accepted_by_bank",
-        "paid",
+    )
+    applied = set(
+        erp_models.AppliedMessage.objects.filter(company=world.company).values_list("message_id", flat=True)
+    )
+    steps = event.details["statuses"]
+    assert (event.details["from"], event.details["to"], event.actor) == (
+        models.LineStatus.TRANSFERRED,
+        models.LineStatus.SETTLED,
+        None,
+    )
+    assert [(step["from"], step["to"]) for step in steps] == [(2, 3), (3, 3), (3, 3), (3, 5)]
+    assert all(uuid.UUID(step["message_id"]) in applied for step in steps)
+    assert [step["seq"] for step in steps] == sorted(step["seq"] for step in steps)
+    assert steps[-1]["amount_paid"] == "250.00"
+
+
+def test_statuses_polled_apart_are_events_apart(autopay_url, today, now):
+    world = uploaded_world(today=today, now=now, count=1)
+    sim_models.ClosedAccount.objects.create(account=world.lines()[0].creditor_account)
+    outgoing_world.sim_approve_all(org_no=world.company.org_no, now=now)
+    poll_now(world)
+    outgoing_world.sim_bank_day(day=today, now=now)
+    poll_now(world)
+    assert status_history(world.lines()[0]) == [
+        [("approved", "")],
+        [("sent_to_bank", ""), ("rejected_in_bank", "closed account")],
     ]
 
 

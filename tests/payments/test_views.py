@@ -93,6 +93,31 @@ def test_detail_shows_lines_and_events(browser, payment):
     assert ("0044555258" in text, "Proposed" in text) == (True, True)
 
 
+def test_detail_shows_each_autopay_status_of_an_event_with_its_reason(browser, payment):
+    line = payment.lines.order_by("id").first()
+    steps = [
+        {"from": 2, "to": 3, "autopay_status": "sent_to_bank", "reason": "", "message_id": "m1", "seq": 1},
+        {
+            "from": 3,
+            "to": 7,
+            "autopay_status": "rejected_in_bank",
+            "reason": "closed account",
+            "message_id": "m2",
+            "seq": 2,
+        },
+    ]
+    models.PaymentEvent.objects.create(
+        payment=payment,
+        line=line,
+        company=payment.company,
+        kind=models.PaymentEventKind.STATUS_CHANGED,
+        at=NOW,
+        details={"from": 2, "to": 7, "statuses": steps},
+    )
+    text = browser.get(reverse("payment-detail", args=[payment.pk])).content.decode()
+    assert ("sent_to_bank" in text, "rejected_in_bank (closed account)" in text) == (True, True)
+
+
 def test_detail_of_another_companys_payment_is_a_404(client, payment):
     client.force_login(company_factories.MembershipFactory.create().user)
     assert client.get(reverse("payment-detail", args=[payment.pk])).status_code == 404
