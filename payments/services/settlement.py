@@ -21,8 +21,9 @@ from ledger import errors as ledger_errors
 from ledger import models as ledger_models
 from ledger import selectors as ledger_selectors
 from ledger import services as ledger_services
+from ledger import sqlarrays
 from payments import models
-from payments.services import errors, sqlarrays
+from payments.services import errors
 from payments.services import events as events_service
 
 # The voucher series settlements are posted in; made for a company the first time it is needed.

@@ -22,8 +22,9 @@ from django.db import connection, transaction
 from autopay_client import messages as autopay_messages
 from autopay_client.statuses import ErpLineStatus
 from company import models as company_models
+from ledger import sqlarrays
 from payments import models
-from payments.services import errors, settlement, sqlarrays
+from payments.services import errors, settlement
 from payments.services import events as events_service
 
 Anomalies = list[tuple[uuid.UUID, str]]

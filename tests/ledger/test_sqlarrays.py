@@ -1,9 +1,9 @@
-"""The array literals of payments.services.sqlarrays read back as the values they were built from."""
+"""The array literals of ledger.sqlarrays read back as the values they were built from."""
 
 import pytest
 from django.db import connection
 
-from payments.services import sqlarrays
+from ledger import sqlarrays
 
 pytestmark = pytest.mark.django_db
 
