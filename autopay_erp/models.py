@@ -51,7 +51,10 @@ class AppliedMessage(models.Model):
     """
 
     message_id = models.UUIDField(unique=True)
-    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+", db_index=False)
+    # No foreign-key constraint: one trigger per statement checks it (migration 0002).
+    company = models.ForeignKey(
+        Company, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
     seq = models.BigIntegerField()
     type = models.CharField(max_length=20, choices=MessageType.choices)
     applied_at = models.DateTimeField()

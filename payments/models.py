@@ -246,16 +246,30 @@ class PaymentEventKind(models.TextChoices):
 class PaymentEvent(models.Model):
     """The history of a payment: who did what, when, with the details (append-only)."""
 
-    payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="events")
+    # No foreign-key constraints: one trigger per statement checks the relations, and the referenced tables
+    # refuse deleting what an event names (migration 0004).
+    payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="events", db_constraint=False)
     line = models.ForeignKey(
-        PaymentLine, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
+        PaymentLine,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="events",
+        db_constraint=False,
     )
     # No index of its own: (company, at) leads with it.
-    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+", db_index=False)
+    company = models.ForeignKey(
+        Company, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
     kind = models.CharField(_("event"), max_length=24, choices=PaymentEventKind.choices)
     at = models.DateTimeField(_("at"))
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
     )
     # What the event was about: e.g. {"from": 3, "to": 5, "statuses": [{"from": 3, "to": 5, "autopay_status":
     # "paid", "reason": "", "message_id": "…", "seq": 42, "amount_paid": "100.00"}]} (docs/outgoing.md).
