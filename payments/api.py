@@ -417,7 +417,10 @@ class PaymentViewSet(mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet):
             return _error(exc)
         if len(found) > settings.PAYMENTS_UPLOAD_IN_BACKGROUND_OVER:
             run = upload.upload_run_start(
-                payment_ids=[pk for pk in wanted if pk in found], actor=request.user, now=now
+                payment_ids=[pk for pk in wanted if pk in found],
+                actor=request.user,
+                now=now,
+                ip=company_audit.client_ip(request),
             )
             answer = {"uploaded": [], "refused": unknown, "task_id": run.task_id, "upload_run": run.pk}
             return Response(UploadResultSerializer(answer).data, status=status.HTTP_202_ACCEPTED)

@@ -312,6 +312,8 @@ class UploadRun(models.Model):
     refused = models.JSONField(default=list)
     task_id = models.CharField(max_length=64, blank=True, default="")
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # Where the upload was asked from, for the audit log of each payment the worker uploads.
+    ip = models.GenericIPAddressField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -180,7 +180,12 @@ def payments_upload_selected(request: HttpRequest) -> HttpResponse:
         messages.error(request, exc.message)
         return HttpResponseRedirect(reverse("payments"))
     if len(chosen) > settings.PAYMENTS_UPLOAD_IN_BACKGROUND_OVER:
-        run = upload.upload_run_start(payment_ids=[p.pk for p in chosen], actor=request.user, now=now)
+        run = upload.upload_run_start(
+            payment_ids=[p.pk for p in chosen],
+            actor=request.user,
+            now=now,
+            ip=company_audit.client_ip(request),
+        )
         return HttpResponseRedirect(reverse("payment-upload-run", args=[run.pk]))
     outcome = upload.payments_upload(
         payments=chosen, actor=request.user, now=now, ip=company_audit.client_ip(request)

@@ -322,16 +322,19 @@ def payments_upload(
     return UploadOutcome(uploaded=tuple(uploaded), refused=tuple(refused))
 
 
-def upload_run_start(*, payment_ids: Sequence[int], actor: Any, now: datetime.datetime) -> models.UploadRun:
+def upload_run_start(
+    *, payment_ids: Sequence[int], actor: Any, now: datetime.datetime, ip: str = ""
+) -> models.UploadRun:
     """Record a background upload of the given payments (ids the caller scoped to the user) and queue it.
 
-    The task is queued when the transaction commits, under the run's own task id.
+    The task is queued when the transaction commits, under the run's own task id. `ip`, the address the upload
+    was asked from, goes into the audit log of each payment uploaded.
     """
     from payments import tasks  # the task module imports this one
 
     with transaction.atomic():
         run = models.UploadRun.objects.create(
-            created_by=actor, created_at=now, payment_ids=list(dict.fromkeys(payment_ids))
+            created_by=actor, created_at=now, payment_ids=list(dict.fromkeys(payment_ids)), ip=ip or None
         )
         run.task_id = f"upload-run-{run.pk}"
         run.save(update_fields=["task_id"])
@@ -365,7 +368,7 @@ def upload_run_execute(*, run: models.UploadRun, now: datetime.datetime) -> mode
             continue
         payment = payments.get(pk)
         outcome = (
-            payments_upload(payments=[payment], actor=actor, now=now)
+            payments_upload(payments=[payment], actor=actor, now=now, ip=locked.ip or "")
             if payment is not None
             else UploadOutcome((), (Refusal(pk, None, gettext("No such payment."), "not_found"),))
         )

@@ -8,6 +8,7 @@ from celery.contrib.testing.worker import start_worker
 from rest_framework.test import APIClient
 
 from autopay_erp.celery import app
+from company import models as company_models
 from payments import models
 from payments.services import proposal
 from tests.payments import factories
@@ -36,7 +37,12 @@ def test_large_selection_uploads_in_a_worker_with_progress(payments, accountant,
     # Tasks earlier tests queued with no worker running would be consumed first.
     app.control.purge()
     with start_worker(app, pool="solo", queues=["default"], perform_ping_check=False, shutdown_timeout=10):
-        answer = api.post("/api/payments/upload/", {"payments": [p.pk for p in payments]}, format="json")
+        answer = api.post(
+            "/api/payments/upload/",
+            {"payments": [p.pk for p in payments]},
+            format="json",
+            REMOTE_ADDR="192.0.2.9",
+        )
         run_id = answer.json()["upload_run"]
         for _ in range(300):
             run = api.get(f"/api/payment-upload-runs/{run_id}/").json()
@@ -52,3 +58,8 @@ def test_large_selection_uploads_in_a_worker_with_progress(payments, accountant,
         sorted(p.number for p in payments),
         {models.PaymentStatus.TRANSFERRED},
     )
+    # Each payment the worker uploaded is in the audit log with the address the upload was asked from.
+    addresses = company_models.AuditEvent.objects.filter(
+        event=company_models.AuditEventKind.PAYMENT_UPLOADED
+    ).values_list("ip", flat=True)
+    assert list(addresses) == ["192.0.2.9"] * 3
