@@ -5,12 +5,12 @@ from typing import Any
 
 import pytest
 from django.db import DatabaseError, connection, transaction
-from django.db.models import ForeignKey, Model
 
 from autopay_erp import models as autopay_erp_models
 from factoring import models
 from ledger import models as ledger_models
 from payments import models as payments_models
+from tests import db_guards
 from tests.company.factories import CompanyFactory
 from tests.factoring.books import Book, book_create, kid_for, ocr, pay
 from tests.ledger.factories import CustomerFactory
@@ -89,45 +89,17 @@ def test_the_gl_account_of_a_definition_cannot_be_deleted(book: Book):
     assert ledger_models.Account.objects.filter(pk=book.bank.pk).exists()
 
 
-def _references_without_constraint() -> list[tuple[str, str, str]]:
-    found = []
-    # With the other tables written in bulk outside the ledger: payment events and applied messages.
-    for model in (
-        models.FactoringCompany,
-        models.IncomingImport,
-        models.IncomingPayment,
-        payments_models.PaymentEvent,
-        autopay_erp_models.AppliedMessage,
-    ):
-        for field in model._meta.concrete_fields:
-            # deconstruct() names db_constraint only when it is False.
-            if isinstance(field, ForeignKey) and "db_constraint" in field.deconstruct()[3]:
-                target: type[Model] = field.remote_field.model
-                found.append((target._meta.db_table, model._meta.db_table, field.column))
-    return found
-
-
 def test_every_relation_without_a_foreign_key_is_guarded_on_its_target_table():
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT t.tgrelid::regclass::text, t.tgtype, encode(t.tgargs, 'escape') "
-            "FROM pg_trigger AS t JOIN pg_proc AS p ON p.oid = t.tgfoid "
-            "WHERE NOT t.tgisinternal "
-            "AND p.proname IN ('ledger_refuse_orphaning', 'ledger_refuse_truncate_orphaning')"
-        )
-        guarded: set[tuple[str, str, str, str]] = set()
-        for target, tgtype, raw_args in cursor.fetchall():
-            args = raw_args.split("\\000")[:-1]
-            events = {name for bit, name in ((8, "DELETE"), (16, "UPDATE"), (32, "TRUNCATE")) if tgtype & bit}
-            for i in range(0, len(args), 2):
-                guarded |= {(target, args[i], args[i + 1], event) for event in events}
-    references = _references_without_constraint()
-    unguarded = [
-        (target, table, column, event)
-        for target, table, column in references
-        for event in ("DELETE", "UPDATE", "TRUNCATE")
-        if (target, table, column, event) not in guarded
-    ]
-
+    # A relation without a foreign-key constraint must be guarded on the referenced side against DELETE,
+    # UPDATE of the id and TRUNCATE, each by a trigger naming its (table, column).
+    references = db_guards.references_without_constraint(
+        [
+            models.FactoringCompany,
+            models.IncomingImport,
+            models.IncomingPayment,
+            payments_models.PaymentEvent,
+            autopay_erp_models.AppliedMessage,
+        ]
+    )
     assert len(references) >= 14
-    assert unguarded == []
+    assert db_guards.unguarded(references) == []

@@ -6,9 +6,9 @@ from decimal import Decimal
 import psycopg
 import pytest
 from django.db import DatabaseError, connection, transaction
-from django.db.models import ForeignKey, Model
 
 from ledger import models, services
+from tests import db_guards
 from tests.company.factories import CompanyFactory
 from tests.ledger.conftest import DAY, NOW, Book
 from tests.ledger.factories import (
@@ -571,42 +571,13 @@ def test_truncating_a_voucher_series_that_vouchers_refer_to_is_refused(book):
         _execute("TRUNCATE ledger_voucherseries", [])
 
 
-def _references_without_constraint() -> list[tuple[str, str, str]]:
-    """Return (referenced table, table, column) of each relation of the bulk tables without a constraint."""
-    found = []
-    for model in (models.Voucher, models.JournalLine, models.Reconciliation):
-        for field in model._meta.concrete_fields:
-            # deconstruct() names db_constraint only when it is False.
-            if isinstance(field, ForeignKey) and "db_constraint" in field.deconstruct()[3]:
-                target: type[Model] = field.remote_field.model
-                found.append((target._meta.db_table, model._meta.db_table, field.column))
-    return found
-
-
 def test_every_foreign_key_without_a_constraint_has_guards_on_its_target_table(db):
-    # A relation of the bulk tables without a foreign-key constraint must be guarded on the referenced side
-    # against DELETE, UPDATE of the id and TRUNCATE, each by a trigger naming its (table, column).
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT t.tgrelid::regclass::text, t.tgtype, encode(t.tgargs, 'escape') "
-            "FROM pg_trigger AS t JOIN pg_proc AS p ON p.oid = t.tgfoid "
-            "WHERE NOT t.tgisinternal "
-            "AND p.proname IN ('ledger_refuse_orphaning', 'ledger_refuse_truncate_orphaning')"
-        )
-        guarded: set[tuple[str, str, str, str]] = set()
-        for target, tgtype, raw_args in cursor.fetchall():
-            args = raw_args.split("\\000")[:-1]
-            events = {name for bit, name in ((8, "DELETE"), (16, "UPDATE"), (32, "TRUNCATE")) if tgtype & bit}
-            for i in range(0, len(args), 2):
-                guarded |= {(target, args[i], args[i + 1], event) for event in events}
-    unguarded = [
-        (target, table, column, event)
-        for target, table, column in _references_without_constraint()
-        for event in ("DELETE", "UPDATE", "TRUNCATE")
-        if (target, table, column, event) not in guarded
-    ]
-
-    assert unguarded == []
+    # A relation without a foreign-key constraint must be guarded on the referenced side against DELETE,
+    # UPDATE of the id and TRUNCATE, each by a trigger naming its (table, column).
+    references = db_guards.references_without_constraint(
+        [models.Voucher, models.JournalLine, models.Reconciliation]
+    )
+    assert db_guards.unguarded(references) == []
 
 
 def _line_with_customer(book: Book, voucher_id: int) -> None:
