@@ -24,6 +24,7 @@ from autopay_client import norwegian
 from company import models as company_models
 from factoring import models, services
 from factoring.parsers.ocr_writer import OcrPayment, ocr_giro_write
+from ledger import bench as bulk_bench
 from ledger import bulk
 from ledger import models as ledger_models
 from ledger.bench import _org_no
@@ -92,12 +93,14 @@ def incoming_bench(*, size: int, now: datetime.datetime) -> dict[str, Any]:
                 ),
             )
         file_bytes = path.stat().st_size
+        cpu_before = bulk_bench.cpu_by_group()
         started = time.perf_counter()
         with path.open("rb") as stream:
             file_import = services.incoming_file_import(
                 company=company, stream=stream, filename=path.name, user=None, now=now
             )
         seconds = time.perf_counter() - started
+        cpu = bulk_bench.cpu_since(cpu_before)
     kids = _kids(size)
     limit_seconds = _copy_limit(company=company, item_ids=item_ids, kids=kids, size=size, now=now)
     results = dict(
@@ -116,6 +119,7 @@ def incoming_bench(*, size: int, now: datetime.datetime) -> dict[str, Any]:
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "file_mb": round(file_bytes / 2**20, 1),
         "results": results,
+        **cpu,
     }
 
 

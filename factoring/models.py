@@ -210,7 +210,8 @@ class IncomingPayment(models.Model):
         db_index=False,  # the unique (file_import, line_no) leads with it
     )
     line_no = models.PositiveIntegerField(_("line"), null=True, blank=True)
-    autopay_message_id = models.UUIDField(null=True, blank=True, unique=True)
+    # Unique where set (the constraint below): file payments, nearly all of them, add no index entry.
+    autopay_message_id = models.UUIDField(null=True, blank=True)
     # No index: a definition is seldom deleted, and one index fewer per payment imported.
     definition = models.ForeignKey(
         FactoringCompany, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
@@ -236,6 +237,7 @@ class IncomingPayment(models.Model):
         blank=True,
         related_name="+",
         db_constraint=False,
+        db_index=False,  # the partial index below: unmatched payments have none
     )
     open_item = models.ForeignKey(
         ledger_models.OpenItem,
@@ -267,8 +269,9 @@ class IncomingPayment(models.Model):
     )
     credited_amount = MoneyField(_("credited"), default=0)
     difference_amount = MoneyField(_("difference written off"), default=0)
-    reverses = models.OneToOneField(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by"
+    # At most one reversal per payment (the constraint below, on the reversals alone).
+    reverses = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by", db_index=False
     )
     allocation = models.CharField(
         _("allocation"), max_length=4, choices=AllocationState.choices, default=AllocationState.DONE
@@ -288,6 +291,9 @@ class IncomingPayment(models.Model):
             ),
             models.Index(fields=["company", "value_date"], name="incomingpayment_company_date"),
             models.Index(fields=["credited_account", "kid"], name="incomingpayment_account_kid"),
+            models.Index(
+                fields=["customer"], condition=Q(customer__isnull=False), name="incomingpayment_customer"
+            ),
         ]
         constraints = [
             # The bank's identity of a payment: never taken twice, from any source.
@@ -300,6 +306,17 @@ class IncomingPayment(models.Model):
                 fields=["file_import", "line_no"],
                 condition=Q(file_import__isnull=False),
                 name="incomingpayment_unique_file_line",
+            ),
+            # Partial, so that the many payments without a message id or a reversal add no index entries.
+            models.UniqueConstraint(
+                fields=["autopay_message_id"],
+                condition=Q(autopay_message_id__isnull=False),
+                name="incomingpayment_unique_message",
+            ),
+            models.UniqueConstraint(
+                fields=["reverses"],
+                condition=Q(reverses__isnull=False),
+                name="incomingpayment_unique_reversal",
             ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="incomingpayment_amount_positive"),
             models.CheckConstraint(

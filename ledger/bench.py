@@ -6,9 +6,11 @@ its own fresh companies, so runs never disturb each other or other data.
 
 import dataclasses
 import datetime
+import os
 import resource
 import time
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from django.db import connection, transaction
@@ -225,3 +227,39 @@ def _org_no() -> str:
             if orgnr.is_valid(candidate) and candidate not in taken:
                 return candidate
     raise RuntimeError("No free organisation number for a benchmark company.")
+
+
+def cpu_by_group() -> dict[str, float]:
+    """CPU seconds used so far by this process, the simulator's gunicorn, and PostgreSQL (Linux /proc).
+
+    Where a benchmark's time goes on a machine whose cores the three share; empty where there is no /proc.
+    """
+    groups = {"self": 0.0, "simulator": 0.0, "database": 0.0}
+    tick = os.sysconf("SC_CLK_TCK")
+    own = os.getpid()
+    try:
+        pids = [entry for entry in os.listdir("/proc") if entry.isdigit()]
+    except OSError:
+        return {}
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        seconds = (int(fields[11]) + int(fields[12])) / tick
+        if int(pid) == own:
+            groups["self"] += seconds
+        elif b"gunicorn" in cmdline and b"autopay_erp.wsgi" in cmdline:
+            groups["simulator"] += seconds
+        elif name.startswith("postgres") or cmdline.startswith(b"postgres"):
+            groups["database"] += seconds
+    return groups
+
+
+def cpu_since(before: dict[str, float]) -> dict[str, float]:
+    """The CPU seconds per group used since `before` (`cpu_by_group`), as fields `cpu_<group>_seconds`."""
+    now = cpu_by_group()
+    return {f"cpu_{name}_seconds": round(after - before.get(name, 0.0), 2) for name, after in now.items()}

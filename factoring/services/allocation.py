@@ -45,7 +45,7 @@ def incoming_payment_allocate(
             raise errors.AllocationError(_("Payment %(id)s is already allocated.") % {"id": row.pk})
         if row.is_reversal or row.journal_line_id is None:
             raise errors.AllocationError(_("A reversal is not allocated; it undoes an earlier payment."))
-        if hasattr(row, "reversed_by"):
+        if row.reversed_by.exists():
             raise errors.AllocationError(_("Payment %(id)s has been reversed.") % {"id": row.pk})
         total = ZERO
         for item, amount in allocations:

@@ -207,17 +207,21 @@ def _first_open(items: list[ItemRow]) -> ItemRow:
     return items[0]
 
 
+# The customer's number by a scalar subquery, a primary-key probe per item: as a join inside the LATERAL, a
+# customer table not yet analysed (a company's first import) made PostgreSQL hash all its customers for every
+# KID (1.2 s per chunk of 20 000 instead of 0.1 s).
 _ITEM_COLUMNS = (
-    "o.id, o.customer_id, c.number, o.invoice_no, o.kid, o.currency, o.remaining_amount, o.due_date"
+    "o.id, o.customer_id, (SELECT c.number FROM ledger_customer c WHERE c.id = o.customer_id) AS number, "
+    "o.invoice_no, o.kid, o.currency, o.remaining_amount, o.due_date"
 )
 _ITEMS_KID_PART = (
     "SELECT x.* FROM unnest(%(kids)s::text[]) AS t(kid) CROSS JOIN LATERAL (SELECT "  # noqa: S608
     + _ITEM_COLUMNS
-    + " FROM ledger_openitem o JOIN ledger_customer c ON c.id = o.customer_id "
+    + " FROM ledger_openitem o "
     "WHERE o.company_id = %(company)s AND o.kid = t.kid AND o.kind = %(kind)s OFFSET 0) AS x"
 )
 _ITEMS_INVOICE_PART = (
-    "SELECT " + _ITEM_COLUMNS + " FROM ledger_openitem o JOIN ledger_customer c ON c.id = o.customer_id "  # noqa: S608
+    "SELECT " + _ITEM_COLUMNS + " FROM ledger_openitem o "  # noqa: S608
     "WHERE o.company_id = %(company)s AND o.kind = %(kind)s AND o.invoice_no = ANY(%(invoices)s::text[])"
 )
 _ITEMS_SELECT = "SELECT id, customer_id, number, invoice_no, kid, currency, remaining_amount FROM ("
