@@ -7,6 +7,7 @@ customer was found). A difference within the definition's write-off tolerance go
 account and the item is closed. Reversals mirror the payment they undo (docs/incoming.md).
 """
 
+import concurrent.futures
 import dataclasses
 import datetime
 import uuid
@@ -17,6 +18,8 @@ from typing import Any
 
 from django.db import connection
 from django.utils.translation import gettext as _
+from psycopg import adapt
+from psycopg._copy_base import format_row_text  # the C formatter `Copy.write_row` calls
 
 from company import models as company_models
 from factoring import errors, models
@@ -27,6 +30,7 @@ from ledger import models as ledger_models
 from ledger import services as ledger_services
 from ledger.money import ZERO
 
+_COPY_BLOCK = 1 << 20
 _PAYMENT_COLUMNS = (
     "company_id",
     "source",
@@ -217,51 +221,75 @@ def payments_post(
         for posting, line_id in zip(postings, main_line, strict=True)
         if posting.reconcile and posting.open_item_id is not None and line_id is not None
     ]
-    ledger_services.reconciliations_create_bulk(company=company, items=reconciliations, now=now)
 
-    counts: dict[str, int] = defaultdict(int)
-    rows: list[tuple[Any, ...]] = []
-    for index, (payment, key, found, posting) in enumerate(
-        zip(payments, accounts, interpretations, postings, strict=True)
-    ):
-        counts[posting.result] += 1
-        to_allocate = posting.result in (models.Result.UNMATCHED, models.Result.ON_ACCOUNT)
-        rows.append(
-            (
-                company.pk,
-                models.Source.FILE if file_import is not None else models.Source.AUTOPAY,
-                file_import.pk if file_import is not None else None,
-                payment.line_no if file_import is not None else None,
-                message_ids[index] if message_ids is not None else None,
-                definitions[key].pk,
-                key,
-                payment.archive_reference,
-                payment.booking_date,
-                payment.value_date,
-                payment.amount,
-                payment.is_reversal,
-                payment.currency,
-                payment.kid,
-                payment.message[:500],
-                payment.payer_account[:34],
-                payment.payer_name[:140],
-                payment.bank_transaction_type[:35],
-                posting.result,
-                found.rule if posting.reverses_id is None else models.Rule.REVERSAL,
-                posting.customer_id,
-                posting.open_item_id,
-                voucher_of[index],
-                main_line[index],
-                -posting.credited,
-                posting.difference,
-                posting.reverses_id,
-                models.AllocationState.OPEN if to_allocate else models.AllocationState.DONE,
-                None if to_allocate else now,
-                now,
+    def rows_build() -> tuple[dict[str, int], list[tuple[Any, ...]]]:
+        counts: dict[str, int] = defaultdict(int)
+        rows: list[tuple[Any, ...]] = []
+        for index, (payment, key, found, posting) in enumerate(
+            zip(payments, accounts, interpretations, postings, strict=True)
+        ):
+            counts[posting.result] += 1
+            to_allocate = posting.result in (models.Result.UNMATCHED, models.Result.ON_ACCOUNT)
+            rows.append(
+                (
+                    company.pk,
+                    models.Source.FILE if file_import is not None else models.Source.AUTOPAY,
+                    file_import.pk if file_import is not None else None,
+                    payment.line_no if file_import is not None else None,
+                    message_ids[index] if message_ids is not None else None,
+                    definitions[key].pk,
+                    key,
+                    payment.archive_reference,
+                    payment.booking_date,
+                    payment.value_date,
+                    payment.amount,
+                    payment.is_reversal,
+                    payment.currency,
+                    payment.kid,
+                    payment.message[:500],
+                    payment.payer_account[:34],
+                    payment.payer_name[:140],
+                    payment.bank_transaction_type[:35],
+                    posting.result,
+                    found.rule if posting.reverses_id is None else models.Rule.REVERSAL,
+                    posting.customer_id,
+                    posting.open_item_id,
+                    voucher_of[index],
+                    main_line[index],
+                    -posting.credited,
+                    posting.difference,
+                    posting.reverses_id,
+                    models.AllocationState.OPEN if to_allocate else models.AllocationState.DONE,
+                    None if to_allocate else now,
+                    now,
+                )
             )
-        )
-    _rows_write(rows)
-    return dict(counts)
+        return dict(counts), rows
+
+    if connection.vendor != "postgresql":
+        ledger_services.reconciliations_create_bulk(company=company, items=reconciliations, now=now)
+        counts, rows = rows_build()
+        _rows_insert(rows)
+        return counts
+    # The payments' rows are built and formatted for COPY by a thread of their own while PostgreSQL
+    # reconciles (this thread waits for it with the GIL released); they need nothing the reconciling changes.
+    transformer = adapt.Transformer(connection.connection)
+
+    def rows_format() -> tuple[dict[str, int], bytearray]:
+        counts, rows = rows_build()
+        data = bytearray()
+        for row in rows:
+            format_row_text(row, transformer, data)
+        return counts, data
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="payment-rows") as pool:
+        formatted = pool.submit(rows_format)
+        try:
+            ledger_services.reconciliations_create_bulk(company=company, items=reconciliations, now=now)
+        finally:
+            counts, data = formatted.result()
+    _rows_copy(data)
+    return counts
 
 
 def _payment(
@@ -355,17 +383,21 @@ def _reversal(
     )
 
 
-def _rows_write(rows: list[tuple[Any, ...]]) -> None:
-    if not rows:
+def _rows_copy(data: bytearray) -> None:
+    """COPY the payments' rows, formatted already as COPY text (PostgreSQL)."""
+    if not data:
         return
-    if connection.vendor == "postgresql":
-        with (
-            connection.cursor() as cursor,
-            cursor.copy(f"COPY factoring_incomingpayment ({', '.join(_PAYMENT_COLUMNS)}) FROM STDIN") as copy,
-        ):
-            write = copy.write_row
-            for row in rows:
-                write(row)
+    with (
+        connection.cursor() as cursor,
+        cursor.copy(f"COPY factoring_incomingpayment ({', '.join(_PAYMENT_COLUMNS)}) FROM STDIN") as copy,
+    ):
+        view = memoryview(data)
+        for start in range(0, len(data), _COPY_BLOCK):
+            copy.write(view[start : start + _COPY_BLOCK])
+
+
+def _rows_insert(rows: list[tuple[Any, ...]]) -> None:
+    if not rows:
         return
     models.IncomingPayment.objects.bulk_create(
         [models.IncomingPayment(**dict(zip(_PAYMENT_COLUMNS, row, strict=True))) for row in rows],

@@ -8,7 +8,7 @@ from factoring import errors, models
 from ledger import models as ledger_models
 from ledger import selectors as ledger_selectors
 from tests.factoring.books import BANK_ACCOUNT, DAY, Book, balances, kid_for, ocr, pay
-from tests.factoring.builders import VERSIONS, Entry, camt054_bytes
+from tests.factoring.builders import VERSIONS, Detail, Entry, camt054_bytes
 
 
 @pytest.mark.sqlite
@@ -181,3 +181,22 @@ def test_a_payment_taken_from_a_camt054_file_under_its_iban_is_skipped_in_an_ocr
     skipped = list(second.skipped.values_list("line_no", "earlier__file_import"))
     assert (first.imported_count, second.imported_count, skipped) == (1, 1, [(1, first.pk)])
     assert set(models.IncomingPayment.objects.values_list("credited_account", flat=True)) == {BANK_ACCOUNT}
+
+
+@pytest.mark.sqlite
+def test_texts_with_tabs_backslashes_and_newlines_are_stored_as_the_bank_sent_them(book: Book):
+    # The payments' rows reach PostgreSQL as preformatted COPY text: its escapes must hold.
+    message = "Faktura 1001\tdel\\2\nlinje 2\r\\N"
+    name = "Ola \\ Nordmann\t& Co"
+    entry = Entry(
+        Decimal("100.00"),
+        value_date=DAY.isoformat(),
+        booking_date=DAY.isoformat(),
+        reference="TXT000001",
+        details=(Detail(Decimal("100.00"), message=message, payer_name=name, reference="TXT000001"),),
+    )
+    book.import_file(camt054_bytes(VERSIONS[-1], [entry], account="NO93" + BANK_ACCOUNT), "camt.xml")
+    payment = models.IncomingPayment.objects.get()
+    assert (payment.payer_name, payment.archive_reference) == (name, "TXT000001")
+    # XML normalises a carriage return to a newline (XML 1.0, 2.11); the rest arrives as written.
+    assert payment.message == message.replace("\r", "\n")
