@@ -10,6 +10,7 @@ the balance trigger checks the vouchers a statement touched when that statement 
 """
 
 import datetime
+import threading
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
@@ -79,11 +80,39 @@ def vouchers_copy(
                         None,
                     )
                 )
-        with cursor.copy(f"COPY ledger_journalline ({_LINE_COLUMNS}) FROM STDIN") as copy:
+        # The lines are named before COPY, so that the reconciliation of this transaction's own new lines
+        # can skip locking them (`_fresh_lines`).
+        line_ids = ids_reserve(table="ledger_journalline", count=sum(len(spec.lines) for spec in vouchers))
+        with cursor.copy(f"COPY ledger_journalline (id, {_LINE_COLUMNS}) FROM STDIN") as copy:
             write = copy.write_row
-            for row in _line_rows(company_id=company_id, voucher_ids=ids, vouchers=vouchers):
-                write(row)
+            for line_id, row in zip(
+                line_ids, _line_rows(company_id=company_id, voucher_ids=ids, vouchers=vouchers), strict=True
+            ):
+                write((line_id, *row))
+        cursor.execute("SELECT txid_current()")
+        _fresh.lines = (connection.alias, cursor.fetchone()[0], set(line_ids))
     return ids
+
+
+# The journal lines the last `vouchers_copy` of this thread wrote, under the id of the transaction that wrote
+# them. No other transaction can see them before it commits, so no other can reconcile or reverse them
+# meanwhile, and reconciling them in the same transaction needs no lock on them. After a commit the next
+# transaction has another id and the set is ignored; after a rollback the lines are gone (sequence values are
+# never reused), and a reconciliation naming them is refused by its checks anyway.
+_fresh = threading.local()
+
+
+def _fresh_lines() -> set[int]:
+    """The lines the current transaction wrote in its last `vouchers_copy`, or an empty set."""
+    noted = getattr(_fresh, "lines", None)
+    if noted is None or noted[0] != connection.alias or not connection.in_atomic_block:
+        return set()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT txid_current()")
+        if cursor.fetchone()[0] != noted[1]:
+            _fresh.lines = None
+            return set()
+    return noted[2]
 
 
 def vouchers_insert(
@@ -305,7 +334,9 @@ def reconciliations_copy(
         cursor.execute(_PLANNER_SAVE_SQL)
         saved_settings = cursor.fetchone()
         cursor.execute(_PLANNER_SET_SQL, ["64MB", "1.1"])
-        cursor.execute(_LINES_LOCK_RECON_IN_SQL)
+        fresh = _fresh_lines()
+        if not fresh or any(spec.journal_line_id not in fresh for spec in items):
+            cursor.execute(_LINES_LOCK_RECON_IN_SQL)
         params: dict[str, int | datetime.datetime] = {"company": company_id, "now": now}
         cursor.execute(_RECON_PROBLEM_SQL, params)
         problem = cursor.fetchone()

@@ -173,3 +173,40 @@ def test_a_line_over_used_by_two_bulk_reconciliations_at_once_is_reconciled_only
     _while_open(_bulk(book, first_item, line), _bulk(book, second_item, line))
 
     assert models.Reconciliation.objects.filter(journal_line=line).count() == 1
+
+
+def _bulk_posted_line(book: Book) -> models.JournalLine:
+    """A receivables line written by `vouchers_post_bulk` (COPY) in a transaction of its own, committed."""
+    (voucher_id,) = services.vouchers_post_bulk(
+        company=book.company,
+        series=book.series,
+        batch=None,
+        vouchers=[services.VoucherSpec(date=DAY, lines=book.payment_lines(Decimal("100.00")))],
+        now=NOW,
+    )
+    return models.JournalLine.objects.get(voucher_id=voucher_id, account=book.receivables)
+
+
+def test_lines_posted_in_bulk_and_committed_are_locked_by_the_next_transaction_that_reconciles_them():
+    # The reconciliation skips locking lines its own transaction wrote; once committed they are any session's.
+    book = book_create()
+    first_item, second_item = _item(book), _item(book)
+    line = _bulk_posted_line(book)
+
+    waited, outcome = _while_open(_bulk(book, first_item, line), _bulk(book, second_item, line))
+
+    assert waited, outcome
+    assert isinstance(outcome.get("error"), errors.ReconciliationError)
+    assert models.Reconciliation.objects.filter(journal_line=line).count() == 1
+
+
+def test_lines_posted_and_reconciled_in_one_transaction_are_reconciled_once():
+    book = book_create()
+    item = _item(book)
+    with transaction.atomic():
+        line = _bulk_posted_line(book)
+        _bulk(book, item, line)()
+        # A second reconciliation of the same line in the same transaction sees the first.
+        with pytest.raises(errors.ReconciliationError, match="would be reconciled"):
+            _bulk(book, _item(book), line)()
+    assert models.Reconciliation.objects.filter(journal_line=line).count() == 1
