@@ -29,6 +29,7 @@ _FIELDS = (
 )
 
 
+# A file credits one account or a few: computed once per account, not once per payment.
 @functools.lru_cache(maxsize=4096)
 def account_key(account: str) -> str:
     """Return the form an account is compared in: digits and letters only, a Norwegian IBAN as its BBAN."""

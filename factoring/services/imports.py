@@ -11,6 +11,7 @@ import hashlib
 import queue
 import threading
 import uuid
+from collections import defaultdict
 from collections.abc import Callable, Generator, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -25,9 +26,9 @@ from company import models as company_models
 from factoring import errors, models, parsers
 from factoring.services import definitions as definitions_services
 from factoring.services import interpretation, posting
+from ledger import collector, sqlarrays
 from ledger import errors as ledger_errors
 from ledger import services as ledger_services
-from ledger import sqlarrays
 from ledger.money import ZERO
 
 CHUNK_SIZE = 20000
@@ -287,22 +288,23 @@ def _import(
                                         "account": payment.credited_account,
                                     }
                                 )
-                        interpreted, items = interpretation.payments_interpret(
-                            company=company, definitions=definitions, payments=new, accounts=keys
-                        )
-                        posting.payments_post(
-                            company=company,
-                            definitions=definitions,
-                            payments=new,
-                            accounts=keys,
-                            interpretations=interpreted,
-                            items=items,
-                            ledger_accounts=ledger_accounts,
-                            batch=batch,
-                            file_import=row,
-                            message_ids=None,
-                            now=now,
-                        )
+                        with collector.collector_paused():  # the chunk's objects, freed after it
+                            interpreted, items = interpretation.payments_interpret(
+                                company=company, definitions=definitions, payments=new, accounts=keys
+                            )
+                            posting.payments_post(
+                                company=company,
+                                definitions=definitions,
+                                payments=new,
+                                accounts=keys,
+                                interpretations=interpreted,
+                                items=items,
+                                ledger_accounts=ledger_accounts,
+                                batch=batch,
+                                file_import=row,
+                                message_ids=None,
+                                now=now,
+                            )
                         counts["imported"] += len(new)
                     report("running")
             summary = parsed.summary
@@ -451,6 +453,47 @@ def _chunk_split(
     return new, (len(skipped), amount)
 
 
+# How many payments of other references a range may hold before the pairs are probed one by one instead.
+TAKEN_RANGE_SLACK = 100
+
+_TAKEN_COLUMNS = "q.id, q.credited_account, q.archive_reference, q.value_date, q.amount, q.is_reversal"
+# The account's payments whose archive reference lies between the least and the greatest of the chunk's (as
+# the database orders text, so no ordering is assumed here): one range scan of the bank identity's unique
+# index. A bank numbers its archive references in order, so for a new file the range holds nothing, and for
+# an overlapping one little more than the payments it repeats.
+_TAKEN_RANGE_SQL = (
+    "SELECT " + _TAKEN_COLUMNS + " FROM factoring_incomingpayment q "  # noqa: S608
+    "WHERE q.credited_account = %(account)s AND q.archive_reference <> '' "
+    "AND q.archive_reference >= (SELECT min(r) FROM unnest(%(references)s::text[]) AS r) "
+    "AND q.archive_reference <= (SELECT max(r) FROM unnest(%(references)s::text[]) AS r) "
+    "LIMIT %(limit)s"
+)
+# Each reference probes the same index (one array parameter, not 10 000). The LATERAL with OFFSET 0 keeps it a
+# probe: as a join, the stale statistics of a table that grows by whole files made PostgreSQL sort the whole
+# table instead (0.4 s per chunk at 200 000 rows).
+_TAKEN_PROBE_SQL = (
+    "SELECT p.* FROM unnest(%(references)s::text[]) AS t(reference) CROSS JOIN LATERAL (SELECT "  # noqa: S608
+    + _TAKEN_COLUMNS
+    + " FROM factoring_incomingpayment q "
+    "WHERE q.credited_account = %(account)s AND q.archive_reference = t.reference "
+    "AND q.archive_reference <> '' OFFSET 0) AS p"
+)
+
+
+def _taken_of_account(cursor: Any, *, account: str, references: list[str]) -> list[tuple[Any, ...]]:
+    """The payments to `account` with one of `references` (PostgreSQL): by range, else by probes."""
+    params: dict[str, Any] = {"account": account, "references": sqlarrays.texts(references)}
+    limit = len(references) + TAKEN_RANGE_SLACK
+    cursor.execute(_TAKEN_RANGE_SQL, {**params, "limit": limit + 1})
+    found = cursor.fetchall()
+    if len(found) > limit:
+        # The references interleave with many others' (not a bank's running numbers): probe them.
+        cursor.execute(_TAKEN_PROBE_SQL, params)
+        return list(cursor.fetchall())
+    wanted = set(references)
+    return [row for row in found if row[2] in wanted]
+
+
 def taken_payments(*, pairs: set[tuple[str, str]]) -> dict[tuple[Any, ...], int]:
     """The payments already taken with one of (account key, archive reference) `pairs`, by bank identity.
 
@@ -461,20 +504,13 @@ def taken_payments(*, pairs: set[tuple[str, str]]) -> dict[tuple[Any, ...], int]
     if not pairs:
         return taken
     if connection.vendor == "postgresql":
-        accounts, references = zip(*pairs, strict=True)
+        by_account: dict[str, list[str]] = defaultdict(list)
+        for account, reference in pairs:
+            by_account[account].append(reference)
+        rows = []
         with connection.cursor() as cursor:
-            # Each pair probes the unique index of the bank identity (two array parameters, not 10 000). The
-            # LATERAL with OFFSET 0 keeps it a probe: as a join, the stale statistics of a table that grows by
-            # whole files made PostgreSQL sort the whole table instead (0.4 s per chunk at 200 000 rows).
-            cursor.execute(
-                "SELECT p.id, p.credited_account, p.archive_reference, p.value_date, p.amount, p.is_reversal "
-                "FROM unnest(%s::text[], %s::text[]) AS t(account, reference) "
-                "CROSS JOIN LATERAL (SELECT * FROM factoring_incomingpayment q "
-                "WHERE q.credited_account = t.account AND q.archive_reference = t.reference "
-                "AND q.archive_reference <> '' OFFSET 0) AS p",
-                [sqlarrays.texts(accounts), sqlarrays.texts(references)],
-            )
-            rows = cursor.fetchall()
+            for account, references in by_account.items():
+                rows.extend(_taken_of_account(cursor, account=account, references=references))
     else:
         rows = list(
             models.IncomingPayment.objects.filter(

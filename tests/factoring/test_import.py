@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 
 from factoring import errors, models
+from factoring.services import imports
 from ledger import models as ledger_models
 from ledger import selectors as ledger_selectors
 from tests.factoring.books import BANK_ACCOUNT, DAY, Book, balances, kid_for, ocr, pay
@@ -95,6 +96,20 @@ def test_an_overlapping_file_imports_only_what_is_new_and_lists_what_it_skipped(
     second = book.import_file(ocr([pay("200.00", "", 2), pay("300.00", "", 3)]))
     skipped = list(second.skipped.values_list("line_no", "earlier__file_import"))
     assert (second.imported_count, skipped) == (1, [(1, first.pk)])
+
+
+@pytest.mark.parametrize("slack", [100, 0], ids=["by-range", "by-probes"])
+def test_an_overlap_is_found_whether_the_references_run_in_order_or_interleave_with_others(
+    book: Book, monkeypatch, slack
+):
+    # References 10, 20, … 100 taken; the new file repeats 30 and 70 among new ones. Its range (25 … 75)
+    # holds five other payments: within the slack the range answers, with none the pairs are probed.
+    monkeypatch.setattr(imports, "TAKEN_RANGE_SLACK", slack)
+    book.import_file(ocr([pay("10.00", "", ref) for ref in range(10, 101, 10)]))
+    second = book.import_file(
+        ocr([pay("10.00", "", 25), pay("10.00", "", 30), pay("10.00", "", 70), pay("10.00", "", 75)])
+    )
+    assert (second.imported_count, sorted(second.skipped.values_list("line_no", flat=True))) == (2, [2, 3])
 
 
 def test_a_file_with_a_wrong_control_total_is_refused_and_posts_nothing(book: Book):
