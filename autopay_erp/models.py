@@ -47,10 +47,11 @@ class AppliedMessage(models.Model):
     """A message of the feed that has taken effect: its id is stored once, under a unique constraint.
 
     Lean on purpose: a bank day writes one row per message, by COPY. Only approval tokens keep their
-    payload (for the pre-approval work).
+    payload (for the pre-approval work). The message id is the primary key: no surrogate id and its index
+    besides (autopay_erp migration 0003).
     """
 
-    message_id = models.UUIDField(unique=True)
+    message_id = models.UUIDField(primary_key=True, serialize=False)
     # No foreign-key constraint: one trigger per statement checks it (migration 0002).
     company = models.ForeignKey(
         Company, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False

@@ -347,8 +347,8 @@ def _applied_messages_insert_new(*, company_id: int, rows: Sequence[Row], now: d
     return True
 
 
-# The unique constraint on AppliedMessage.message_id (migration 0001 of autopay_erp).
-_APPLIED_UNIQUE = "autopay_erp_appliedmessage_message_id_key"
+# The primary key of AppliedMessage, its message id (autopay_erp migration 0003).
+_APPLIED_UNIQUE = "autopay_erp_appliedmessage_pkey"
 
 
 def applied_messages_insert(

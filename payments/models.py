@@ -270,6 +270,7 @@ class PaymentEvent(models.Model):
         blank=True,
         related_name="+",
         db_constraint=False,
+        db_index=False,  # the partial index below: AutoPay's statuses, most events, have no actor
     )
     # What the event was about: e.g. {"from": 3, "to": 5, "statuses": [{"from": 3, "to": 5, "autopay_status":
     # "paid", "reason": "", "message_id": "…", "seq": 42, "amount_paid": "100.00"}]} (docs/outgoing.md).
@@ -284,7 +285,10 @@ class PaymentEvent(models.Model):
                 condition=Q(kind__in=PaymentEventKind.values), name="paymentevent_kind_valid"
             )
         ]
-        indexes = [models.Index(fields=["company", "at"], name="paymentevent_company_at")]
+        indexes = [
+            models.Index(fields=["company", "at"], name="paymentevent_company_at"),
+            models.Index(fields=["actor"], condition=Q(actor__isnull=False), name="paymentevent_actor"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} of payment {self.payment_id} at {self.at:%Y-%m-%d %H:%M}"
