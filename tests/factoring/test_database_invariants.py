@@ -4,6 +4,7 @@ payment events (payments 0004) and applied messages (autopay_erp 0002)."""
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import DatabaseError, connection, transaction
 
 from autopay_erp import models as autopay_erp_models
@@ -14,6 +15,7 @@ from tests import db_guards
 from tests.company.factories import CompanyFactory
 from tests.factoring.books import Book, book_create, kid_for, ocr, pay
 from tests.ledger.factories import CustomerFactory
+from tests.payments import factories as payments_factories
 
 pytestmark = pytest.mark.django_db
 
@@ -103,3 +105,49 @@ def test_every_relation_without_a_foreign_key_is_guarded_on_its_target_table():
     )
     assert len(references) >= 14
     assert db_guards.unguarded(references) == []
+
+
+def _event_insert(payment_id: int, line_id: int | None, company_id: int, actor_id: int | None = None) -> None:
+    _execute(
+        "INSERT INTO payments_paymentevent (payment_id, line_id, company_id, kind, at, actor_id, details) "
+        "VALUES (%s, %s, %s, 'posted', now(), %s, '{}')",
+        [payment_id, line_id, company_id, actor_id],
+    )
+
+
+def test_a_payment_event_naming_a_line_of_another_company_is_refused(db):
+    line = payments_factories.PaymentLineFactory.create()
+    other = payments_factories.PaymentLineFactory.create()
+
+    with pytest.raises(DatabaseError, match="its line belongs to another company"):
+        _event_insert(line.payment_id, other.pk, line.company_id)
+
+
+def test_a_payment_event_naming_a_payment_of_another_company_is_refused(db):
+    line = payments_factories.PaymentLineFactory.create()
+    other = payments_factories.PaymentFactory.create()
+
+    with pytest.raises(DatabaseError, match="its payment belongs to another company"):
+        _event_insert(other.pk, None, line.company_id)
+
+
+@pytest.mark.parametrize(
+    ("what", "problem"),
+    [("payment", "its payment does not exist"), ("line", "its line does not exist"), ("actor", "its user")],
+)
+def test_a_payment_event_naming_what_does_not_exist_is_refused(db, what, problem):
+    line = payments_factories.PaymentLineFactory.create()
+    ids = {"payment": line.payment_id, "line": line.pk, "actor": None}
+    ids[what] = 10**9
+
+    with pytest.raises(DatabaseError, match=problem):
+        _event_insert(ids["payment"], ids["line"], line.company_id, ids["actor"])
+
+
+def test_a_payment_event_naming_its_own_payment_line_and_user_is_written(db):
+    line = payments_factories.PaymentLineFactory.create()
+    user = get_user_model().objects.create(username="events-actor")
+
+    _event_insert(line.payment_id, line.pk, line.company_id, user.pk)
+
+    assert payments_models.PaymentEvent.objects.filter(line=line, actor=user).count() == 1
