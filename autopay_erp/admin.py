@@ -35,6 +35,8 @@ class AppliedMessageAdmin(
     company_admin.ReadOnlyAdminMixin, company_admin.CompanyScopedAdminMixin, admin.ModelAdmin
 ):
     list_display = ["message_id", "seq", "type", "applied_at", "company"]
+    # Newest first within a company, along the (company, seq) index (the key, a message id, has no order).
+    ordering = ["-company_id", "-seq"]
     list_filter = ["type", COMPANY_FILTER]
     search_fields = ["message_id"]
     list_select_related = ["company"]

@@ -466,8 +466,13 @@ _TAKEN_RANGE_SQL = (
     "WHERE q.credited_account = %(account)s AND q.archive_reference <> '' "
     "AND q.archive_reference >= (SELECT min(r) FROM unnest(%(references)s::text[]) AS r) "
     "AND q.archive_reference <= (SELECT max(r) FROM unnest(%(references)s::text[]) AS r) "
-    "LIMIT %(limit)s"
+    "ORDER BY q.archive_reference LIMIT %(limit)s"
 )
+# The range scan must walk the index in order, so that its LIMIT stops it early when the range holds many
+# others: PostgreSQL cannot see the bounds when it plans, and a bitmap or sequential scan would read the whole
+# range (or table) before the LIMIT. Set for that one statement and restored after it.
+_SCANS_SAVE_SQL = "SELECT current_setting('enable_bitmapscan'), current_setting('enable_seqscan')"
+_SCANS_SET_SQL = "SELECT set_config('enable_bitmapscan', %s, true), set_config('enable_seqscan', %s, true)"
 # Each reference probes the same index (one array parameter, not 10 000). The LATERAL with OFFSET 0 keeps it a
 # probe: as a join, the stale statistics of a table that grows by whole files made PostgreSQL sort the whole
 # table instead (0.4 s per chunk at 200 000 rows).
@@ -484,8 +489,12 @@ def _taken_of_account(cursor: Any, *, account: str, references: list[str]) -> li
     """The payments to `account` with one of `references` (PostgreSQL): by range, else by probes."""
     params: dict[str, Any] = {"account": account, "references": sqlarrays.texts(references)}
     limit = len(references) + TAKEN_RANGE_SLACK
+    cursor.execute(_SCANS_SAVE_SQL)
+    saved = list(cursor.fetchone())
+    cursor.execute(_SCANS_SET_SQL, ["off", "off"])
     cursor.execute(_TAKEN_RANGE_SQL, {**params, "limit": limit + 1})
     found = cursor.fetchall()
+    cursor.execute(_SCANS_SET_SQL, saved)  # (on an error the transaction's rollback restores them)
     if len(found) > limit:
         # The references interleave with many others' (not a bank's running numbers): probe them.
         cursor.execute(_TAKEN_PROBE_SQL, params)

@@ -31,6 +31,18 @@ from ledger import services as ledger_services
 from ledger.money import ZERO
 
 _COPY_BLOCK = 1 << 20
+# One value of each type a payment's row holds, to make the COPY formatter's dumpers before it is handed on.
+_PRIMING_ROW = (
+    1,
+    None,
+    "text",
+    models.Source.FILE,
+    uuid.UUID(int=0),
+    datetime.date(2000, 1, 1),
+    datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC),
+    Decimal("0.00"),
+    True,
+)
 _PAYMENT_COLUMNS = (
     "company_id",
     "source",
@@ -273,7 +285,10 @@ def payments_post(
         return counts
     # The payments' rows are built and formatted for COPY by a thread of their own while PostgreSQL
     # reconciles (this thread waits for it with the GIL released); they need nothing the reconciling changes.
+    # The formatter's dumpers are made here first, on this thread: making one may read the connection's
+    # settings, which the other thread must not do while this one talks to the server.
     transformer = adapt.Transformer(connection.connection)
+    format_row_text(_PRIMING_ROW, transformer, bytearray())
 
     def rows_format() -> tuple[dict[str, int], bytearray]:
         counts, rows = rows_build()
@@ -286,8 +301,10 @@ def payments_post(
         formatted = pool.submit(rows_format)
         try:
             ledger_services.reconciliations_create_bulk(company=company, items=reconciliations, now=now)
-        finally:
-            counts, data = formatted.result()
+        except BaseException:
+            concurrent.futures.wait([formatted])  # the reconciling's error is the one to raise
+            raise
+        counts, data = formatted.result()
     _rows_copy(data)
     return counts
 

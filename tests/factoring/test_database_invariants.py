@@ -107,7 +107,9 @@ def test_every_relation_without_a_foreign_key_is_guarded_on_its_target_table():
     assert db_guards.unguarded(references) == []
 
 
-def _event_insert(payment_id: int, line_id: int | None, company_id: int, actor_id: int | None = None) -> None:
+def _event_insert(
+    payment_id: int | None, line_id: int | None, company_id: int, actor_id: int | None = None
+) -> None:
     _execute(
         "INSERT INTO payments_paymentevent (payment_id, line_id, company_id, kind, at, actor_id, details) "
         "VALUES (%s, %s, %s, 'posted', now(), %s, '{}')",
@@ -137,7 +139,7 @@ def test_a_payment_event_naming_a_payment_of_another_company_is_refused(db):
 )
 def test_a_payment_event_naming_what_does_not_exist_is_refused(db, what, problem):
     line = payments_factories.PaymentLineFactory.create()
-    ids = {"payment": line.payment_id, "line": line.pk, "actor": None}
+    ids: dict[str, int | None] = {"payment": line.payment_id, "line": line.pk, "actor": None}
     ids[what] = 10**9
 
     with pytest.raises(DatabaseError, match=problem):

@@ -1,14 +1,16 @@
 """Importing OCR Giro files: interpretation, posting, reconciliation, duplicates and refusals."""
 
+import uuid
 from decimal import Decimal
 
 import pytest
+from django.db import IntegrityError, transaction
 
 from factoring import errors, models
-from factoring.services import imports
+from factoring.services import allocation, imports, posting
 from ledger import models as ledger_models
 from ledger import selectors as ledger_selectors
-from tests.factoring.books import BANK_ACCOUNT, DAY, Book, balances, kid_for, ocr, pay
+from tests.factoring.books import BANK_ACCOUNT, DAY, NOW, Book, balances, kid_for, ocr, pay
 from tests.factoring.builders import VERSIONS, Detail, Entry, camt054_bytes
 
 
@@ -215,3 +217,68 @@ def test_texts_with_tabs_backslashes_and_newlines_are_stored_as_the_bank_sent_th
     assert (payment.payer_name, payment.archive_reference) == (name, "TXT000001")
     # XML normalises a carriage return to a newline (XML 1.0, 2.11); the rest arrives as written.
     assert payment.message == message.replace("\r", "\n")
+
+
+def test_a_reversed_payment_cannot_be_allocated(book: Book):
+    book.import_file(
+        ocr([pay("250.00", "", 1, transaction_type=21, text="Kiosk 7 kvittering 4411")]), filename="a"
+    )
+    book.import_file(
+        ocr([pay("250.00", "", 2, transaction_type=20, text="Kiosk 7 kvittering 4411")]), filename="b"
+    )
+    original = models.IncomingPayment.objects.get(is_reversal=False)
+    original.allocation = models.AllocationState.OPEN  # as if still on the work list
+    original.save(update_fields=["allocation"])
+
+    with pytest.raises(errors.AllocationError, match="has been reversed"):
+        allocation.incoming_payment_allocate(
+            payment=original, customer=book.customers[0], date=DAY, user=None, now=NOW
+        )
+
+
+def test_a_second_reversal_of_one_payment_is_refused_by_the_database(book: Book):
+    book.import_file(
+        ocr([pay("250.00", "", 1, transaction_type=21, text="Kiosk 7 kvittering 4411")]), filename="a"
+    )
+    book.import_file(
+        ocr([pay("250.00", "", 2, transaction_type=20, text="Kiosk 7 kvittering 4411")]), filename="b"
+    )
+    reversal = models.IncomingPayment.objects.get(is_reversal=True)
+    reversal.pk = None
+    reversal.line_no = 99
+    reversal.archive_reference = "another"
+
+    with pytest.raises(IntegrityError, match="incomingpayment_unique_reversal"), transaction.atomic():
+        reversal.save()
+
+
+def test_a_payment_of_a_message_id_already_taken_is_refused_by_the_database(book: Book):
+    book.import_file(ocr([pay("100.00", "", 1)]))
+    payment = models.IncomingPayment.objects.get()
+    twin = models.IncomingPayment.objects.get()
+    message_id = uuid.uuid4()
+    for row, reference in ((payment, "A1"), (twin, "A2")):
+        row.source = models.Source.AUTOPAY
+        row.file_import = None
+        row.line_no = None
+        row.autopay_message_id = message_id
+        row.archive_reference = reference
+    payment.save()
+    twin.pk = None
+
+    with pytest.raises(IntegrityError, match="incomingpayment_unique_message"), transaction.atomic():
+        twin.save()
+
+
+@pytest.mark.postgresql_only  # the rows are formatted by a thread of their own on PostgreSQL only
+def test_an_error_while_the_rows_are_formatted_refuses_the_file_and_posts_nothing(book: Book, monkeypatch):
+    def broken(row, transformer, out):
+        if len(row) > 10:  # not the priming row
+            raise ValueError("formatting failed")
+
+    book.item(0, 1001, "1000.00")
+    monkeypatch.setattr(posting, "format_row_text", broken)
+    with pytest.raises(ValueError, match="formatting failed"):
+        book.import_file(ocr([pay("1000.00", kid_for(book.customers[0].number, 1001))]))
+    assert not models.IncomingPayment.objects.exists()
+    assert not ledger_models.Voucher.objects.filter(company=book.company).exists()

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from ledger import errors, models, services
 from tests.ledger.conftest import DAY, NOW, Book, book_create
@@ -210,3 +211,36 @@ def test_lines_posted_and_reconciled_in_one_transaction_are_reconciled_once():
         with pytest.raises(errors.ReconciliationError, match="would be reconciled"):
             _bulk(book, _item(book), line)()
     assert models.Reconciliation.objects.filter(journal_line=line).count() == 1
+
+
+def test_lines_posted_in_a_savepoint_rolled_back_cannot_be_reconciled():
+    book = book_create()
+    item = _item(book)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                line_id = _bulk_posted_line(book).pk
+                raise RuntimeError("roll the posting back")
+        except RuntimeError:
+            pass
+        spec = services.ReconciliationSpec(
+            open_item_id=item.pk, journal_line_id=line_id, amount=Decimal("100.00")
+        )
+        with pytest.raises(errors.ReconciliationError, match="journal line is not one of this company"):
+            services.reconciliations_create_bulk(company=book.company, items=[spec], now=NOW)
+    assert not models.Reconciliation.objects.exists()
+
+
+def _lock_statements(work: Callable[[], object]) -> list[str]:
+    with CaptureQueriesContext(connection) as queries:
+        work()
+    return [query["sql"] for query in queries.captured_queries if "FOR NO KEY UPDATE" in query["sql"]]
+
+
+def test_the_lines_lock_is_skipped_for_lines_of_this_transaction_and_taken_for_committed_ones():
+    book = book_create()
+    committed = _bulk_posted_line(book)
+    with transaction.atomic():
+        fresh = _bulk_posted_line(book)
+        assert _lock_statements(_bulk(book, _item(book), fresh)) == []
+        assert len(_lock_statements(_bulk(book, _item(book), committed))) == 1
