@@ -15,7 +15,7 @@ from ledger import selectors as ledger_selectors
 from payments import models as payment_models
 from tests.payments import outgoing_world
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.sqlite]
 
 
 @pytest.fixture

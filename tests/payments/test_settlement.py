@@ -20,7 +20,7 @@ from payments.services import settlement
 from tests.company import factories as company_factories
 from tests.payments import outgoing_world
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.sqlite]
 
 
 def settled_world(*, today, now, count: int = 4, ebf_post_settlement: bool = True, reduce_first_to=None):

@@ -13,7 +13,7 @@ from payments.services import proposal, upload
 from tests.payments import factories
 from tests.payments.factories import NOW
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.sqlite]
 
 
 @pytest.fixture
