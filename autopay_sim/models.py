@@ -7,6 +7,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_noop
 
 
 class SimCompany(models.Model):
@@ -139,16 +140,17 @@ class SeenNonce(models.Model):
 
 
 class AutoPayStatus(models.TextChoices):
-    NEW = "new", "New"
-    PENDING_SIGNING = "pending_signing", "Pending signing"
-    APPROVED = "approved", "Approved"
-    SENT_TO_BANK = "sent_to_bank", "Sent to bank"
-    ACCEPTED_BY_BANK = "accepted_by_bank", "Accepted by bank"
-    REJECTED_IN_BANK = "rejected_in_bank", "Rejected in bank"
-    CANCELLED = "cancelled", "Cancelled"
-    CANCELLED_IN_BANK = "cancelled_in_bank", "Cancelled in bank"
-    PAID = "paid", "Paid"
-    ERROR = "error", "Error"
+    # Labels marked, not translated: the API's error texts name them in English; the pages translate them.
+    NEW = "new", gettext_noop("New")
+    PENDING_SIGNING = "pending_signing", gettext_noop("Pending signing")
+    APPROVED = "approved", gettext_noop("Approved")
+    SENT_TO_BANK = "sent_to_bank", gettext_noop("Sent to bank")
+    ACCEPTED_BY_BANK = "accepted_by_bank", gettext_noop("Accepted by bank")
+    REJECTED_IN_BANK = "rejected_in_bank", gettext_noop("Rejected in bank")
+    CANCELLED = "cancelled", gettext_noop("Cancelled")
+    CANCELLED_IN_BANK = "cancelled_in_bank", gettext_noop("Cancelled in bank")
+    PAID = "paid", gettext_noop("Paid")
+    ERROR = "error", gettext_noop("Error")
 
 
 # The one status table of docs/autopay-wire.md: AutoPay status → the ERP line status sent as `erp_status`.

@@ -14,9 +14,10 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
@@ -26,9 +27,9 @@ LOGIN_URL = "autopay_sim:login"
 
 
 class LoginForm(forms.Form):
-    username = forms.CharField(max_length=150)
-    password = forms.CharField(widget=forms.PasswordInput)
-    otp_code = forms.CharField(label="One-time code (optional)", required=False, max_length=8)
+    username = forms.CharField(label=gettext_lazy("Username"), max_length=150)
+    password = forms.CharField(label=gettext_lazy("Password"), widget=forms.PasswordInput)
+    otp_code = forms.CharField(label=gettext_lazy("One-time code (optional)"), required=False, max_length=8)
 
 
 def login_view(request: HttpRequest) -> HttpResponse:
@@ -38,12 +39,12 @@ def login_view(request: HttpRequest) -> HttpResponse:
             request, username=form.cleaned_data["username"], password=form.cleaned_data["password"]
         )
         if user is None:
-            form.add_error(None, "Wrong username or password.")
+            form.add_error(None, _("Wrong username or password."))
         else:
             code = form.cleaned_data["otp_code"].strip()
             device = services.totp_device_verify(user=user, code=code) if code else None
             if code and device is None:
-                form.add_error("otp_code", "The one-time code is not valid.")
+                form.add_error("otp_code", _("The one-time code is not valid."))
             else:
                 login(request, user)
                 if device is not None:
@@ -123,6 +124,11 @@ class AmountForm(forms.Form):
     amount = AmountField(max_digits=18, decimal_places=2, min_value=Decimal("0.01"))
 
 
+def _amount(amount: Decimal) -> str:
+    """Return the amount as the page shows amounts: two decimals, grouped, in the language's separators."""
+    return formats.number_format(amount, decimal_pos=2, use_l10n=True, force_grouping=True)
+
+
 def _form_errors(form: forms.Form) -> str:
     return " ".join(str(error) for errors in form.errors.values() for error in errors)
 
@@ -166,7 +172,9 @@ def payment_approve(request: HttpRequest, reference: str) -> HttpResponse:
             otp_code=form.cleaned_data["otp_code"],
             session_verified=bool(is_verified and is_verified()),
         )
-        return f"{payment.reference} is {payment.get_status_display()}."
+        return _("{reference} is {status}.").format(
+            reference=payment.reference, status=_(payment.get_status_display())
+        )
 
     return _payment_action(request, reference, act, form)
 
@@ -183,7 +191,7 @@ def payment_cancel(request: HttpRequest, reference: str) -> HttpResponse:
             now=timezone.now(),
             reason="Cancelled in AutoPay",
         )
-        return f"{payment.reference} is cancelled."
+        return _("{reference} is cancelled.").format(reference=payment.reference)
 
     return _payment_action(request, reference, act)
 
@@ -198,7 +206,7 @@ def payment_date(request: HttpRequest, reference: str) -> HttpResponse:
         services.payment_date_change(
             payment_id=payment.pk, requested_date=new_date, user=_user(request), now=timezone.now()
         )
-        return f"The date is now {new_date.isoformat()}."
+        return _("The date is now {date}.").format(date=formats.date_format(new_date, "SHORT_DATE_FORMAT"))
 
     return _payment_action(request, reference, act, form)
 
@@ -214,7 +222,7 @@ def line_amount(request: HttpRequest, reference: str, line_id: int) -> HttpRespo
         services.payment_line_amount_reduce(
             line_id=line.pk, amount=amount, user=_user(request), now=timezone.now()
         )
-        return f"{line.end_to_end_id} is now {amount}."
+        return _("{line} is now {amount}.").format(line=line.end_to_end_id, amount=_amount(amount))
 
     return _payment_action(request, reference, act, form)
 
@@ -232,7 +240,7 @@ def bank_run_day(request: HttpRequest) -> HttpResponse:
             "Bank day {day}: {payments} payments, {paid} lines paid, {rejected} rejected, "
             "{cancelled} cancelled in bank."
         ).format(
-            day=day,
+            day=formats.date_format(day, "SHORT_DATE_FORMAT"),
             payments=result.payments,
             paid=result.paid,
             rejected=result.rejected,
@@ -243,12 +251,14 @@ def bank_run_day(request: HttpRequest) -> HttpResponse:
 
 
 class InvoiceApprovalForm(forms.Form):
-    company = forms.ModelChoiceField(queryset=models.SimCompany.objects.none())
-    invoice_no = forms.CharField(max_length=40)
-    supplier_account = forms.CharField(max_length=34)
-    amount = forms.DecimalField(max_digits=18, decimal_places=2, min_value=Decimal("0.01"))
-    currency = forms.CharField(max_length=3, initial="NOK")
-    otp_code = forms.CharField(label="One-time code", max_length=8)
+    company = forms.ModelChoiceField(label=gettext_lazy("Company"), queryset=models.SimCompany.objects.none())
+    invoice_no = forms.CharField(label=gettext_lazy("Invoice no."), max_length=40)
+    supplier_account = forms.CharField(label=gettext_lazy("Supplier account"), max_length=34)
+    amount = AmountField(
+        label=gettext_lazy("Amount"), max_digits=18, decimal_places=2, min_value=Decimal("0.01")
+    )
+    currency = forms.CharField(label=gettext_lazy("Currency"), max_length=3, initial="NOK")
+    otp_code = forms.CharField(label=gettext_lazy("One-time code"), max_length=8)
 
 
 @login_required(login_url=LOGIN_URL)
@@ -272,6 +282,9 @@ def invoice_approval(request: HttpRequest) -> HttpResponse:
         except services.SimError as exc:
             messages.error(request, str(exc))
         else:
-            messages.success(request, f"Invoice {data['invoice_no']} is approved for payment.")
+            messages.success(
+                request,
+                _("Invoice {invoice_no} is approved for payment.").format(invoice_no=data["invoice_no"]),
+            )
             return redirect("autopay_sim:invoice-approval")
     return render(request, "autopay_sim/invoice_approval.html", {"form": form})
