@@ -139,19 +139,20 @@ def company_poll(
         with factory(company=company) as client, concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
             limit = page_size or settings.AUTOPAY_POLL_PAGE_SIZE
 
-            def fetch(position: int) -> autopay_messages.TolerantMessagePage:
-                return client.messages_tolerant(after=position, limit=limit)
+            def fetch(position: int) -> _Prepared:
+                # Split and formatted here, in the thread that fetches, while the page before is applied.
+                return _prepared(
+                    page=client.messages_tolerant(after=position, limit=limit), company=company, copy=ahead
+                )
 
             # On SQLite the next page is fetched after the commit, not during: the simulator served by this
             # project writes to the same file, which the page's transaction holds.
             ahead = connection.vendor != "sqlite"
 
-            def submit(position: int) -> concurrent.futures.Future[autopay_messages.TolerantMessagePage]:
+            def submit(position: int) -> concurrent.futures.Future[_Prepared]:
                 if ahead:
                     return pool.submit(fetch, position)
-                later: concurrent.futures.Future[autopay_messages.TolerantMessagePage] = (
-                    concurrent.futures.Future()
-                )
+                later: concurrent.futures.Future[_Prepared] = concurrent.futures.Future()
                 try:
                     later.set_result(fetch(position))
                 except autopay_errors.AutoPayError as exc:
@@ -163,13 +164,14 @@ def company_poll(
             while True:
                 waiting = time.perf_counter()
                 try:
-                    page = pending.result()
+                    prepared = pending.result()
                 except autopay_errors.AutoPayError as exc:
                     result.error = f"AutoPay: {exc}"
                     logger.warning("poll of %s stopped at %s: %s", company.org_no, position, exc)
                     break
                 finally:
                     result.wait_seconds += time.perf_counter() - waiting
+                page = prepared.page
                 if not page.messages and not page.malformed:
                     break
                 # A page that does not move past `position` (only messages seen before) is applied, then the
@@ -179,7 +181,12 @@ def company_poll(
                     pending = submit(page.next_after)
                 with collector.collector_paused():
                     expected = _page_apply(
-                        company=company, owner=owner, expected=expected, page=page, result=result, now=clock()
+                        company=company,
+                        owner=owner,
+                        expected=expected,
+                        prepared=prepared,
+                        result=result,
+                        now=clock(),
                     )
                 result.last_seq = expected
                 position = max(position, page.next_after)
@@ -198,11 +205,12 @@ def _page_apply(
     company: company_models.Company,
     owner: str,
     expected: int,
-    page: autopay_messages.TolerantMessagePage,
+    prepared: "_Prepared",
     result: PollResult,
     now: datetime.datetime,
 ) -> int:
     """Apply one page in one transaction and advance the cursor; return the cursor's new position."""
+    page = prepared.page
     with transaction.atomic():
         cursor = models.PollCursor.objects.select_for_update().get(company=company)
         if cursor.lease_owner != owner or cursor.last_seq != expected:
@@ -210,11 +218,12 @@ def _page_apply(
                 f"the poll of {company.org_no} lost its lease "
                 f"(cursor at {cursor.last_seq}, expected {expected})"
             )
-        fresh, malformed, rows, repeated = _page_fresh(page=page, done=set())
+        fresh, malformed, rows = prepared.fresh, prepared.malformed, prepared.rows
+        repeated = prepared.repeated
         # Optimistic on PostgreSQL: the ids go in first, in a savepoint, and only when the unique constraint
         # refuses one (a message applied before: a re-read, a redelivery) are the applied ones looked up and
         # left out. That spares a lookup of every id of every page.
-        if not _applied_messages_insert_new(company_id=company.pk, rows=rows, now=now):
+        if not _applied_messages_insert_new(prepared=prepared, now=now):
             done = applied_message_ids(
                 ids=[m.id for m in page.messages] + [m.id for m in page.malformed if m.id is not None]
             )
@@ -332,13 +341,16 @@ def applied_message_ids(*, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
     return set(models.AppliedMessage.objects.filter(message_id__in=ids).values_list("message_id", flat=True))
 
 
-def _applied_messages_insert_new(*, company_id: int, rows: Sequence[Row], now: datetime.datetime) -> bool:
-    """On PostgreSQL, record the rows unless one of their ids is recorded already; False: nothing written."""
+def _applied_messages_insert_new(*, prepared: "_Prepared", now: datetime.datetime) -> bool:
+    """On PostgreSQL, record the page's rows unless one of their ids is recorded already; False: nothing
+    written."""
     if connection.vendor != "postgresql":
         return False
+    if not prepared.rows:
+        return True
     try:
         with transaction.atomic():
-            applied_messages_insert(company_id=company_id, rows=rows, now=now)
+            _applied_copy(prepared.copy_text.replace(_AT, now.isoformat()))
     except (IntegrityError, psycopg_errors.UniqueViolation) as exc:
         cause = exc if isinstance(exc, psycopg_errors.UniqueViolation) else exc.__cause__
         if getattr(getattr(cause, "diag", None), "constraint_name", None) != _APPLIED_UNIQUE:
@@ -361,25 +373,7 @@ def applied_messages_insert(
     if not rows:
         return
     if connection.vendor == "postgresql":
-        with (
-            connection.cursor() as cursor,
-            cursor.copy(
-                "COPY autopay_erp_appliedmessage (message_id, company_id, seq, type, applied_at, payload) "
-                "FROM STDIN"
-            ) as copy,
-        ):
-            # COPY's text format written here (uuids, integers, a type from a fixed set, ISO time; JSON with
-            # its backslashes escaped) rather than row by row through psycopg's dumpers.
-            tail = f"\t{now.isoformat()}\t"
-            copy.write(
-                "".join(
-                    f"{message_id}\t{company_id:d}\t{seq:d}\t{kind}"
-                    + tail
-                    + ("\\N" if payload is None else json.dumps(payload).replace("\\", "\\\\"))
-                    + "\n"
-                    for message_id, seq, kind, payload in rows
-                )
-            )
+        _applied_copy(_applied_copy_text(company_id=company_id, rows=rows, at=now.isoformat()))
         return
     models.AppliedMessage.objects.bulk_create(
         [
@@ -394,4 +388,63 @@ def applied_messages_insert(
             for message_id, seq, kind, payload in rows
         ],
         batch_size=500,
+    )
+
+
+def _applied_copy_text(
+    *, company_id: int, rows: Sequence[tuple[uuid.UUID, int, str, Mapping[str, Any] | None]], at: str
+) -> str:
+    """The rows in COPY's text format, written here (uuids, integers, a type from a fixed set, ISO time; JSON
+    with its backslashes escaped) rather than row by row through psycopg's dumpers."""
+    tail = f"\t{at}\t"
+    return "".join(
+        f"{message_id}\t{company_id:d}\t{seq:d}\t{kind}"
+        + tail
+        + ("\\N" if payload is None else json.dumps(payload).replace("\\", "\\\\"))
+        + "\n"
+        for message_id, seq, kind, payload in rows
+    )
+
+
+def _applied_copy(text: str) -> None:
+    with (
+        connection.cursor() as cursor,
+        cursor.copy(
+            "COPY autopay_erp_appliedmessage (message_id, company_id, seq, type, applied_at, payload) "
+            "FROM STDIN"
+        ) as copy,
+    ):
+        copy.write(text)
+
+
+# Stands for the time of applying in a page's COPY text prepared before it is applied: a control character,
+# which neither a uuid, an integer, a message type nor JSON text (json.dumps escapes them) can hold.
+_AT = "\x01"
+
+
+@dataclasses.dataclass(frozen=True)
+class _Prepared:
+    """A page as fetched, split into what is new within it (`_page_fresh` with nothing applied before), and
+    the applied-message rows of those in COPY's text format with `_AT` for the time of applying."""
+
+    page: autopay_messages.TolerantMessagePage
+    fresh: list[autopay_messages.Message]
+    malformed: list[autopay_messages.MalformedMessage]
+    rows: list[Row]
+    repeated: int
+    copy_text: str
+
+
+def _prepared(
+    *, page: autopay_messages.TolerantMessagePage, company: company_models.Company, copy: bool
+) -> _Prepared:
+    """Prepare the page; `copy`: with its COPY text (PostgreSQL)."""
+    fresh, malformed, rows, repeated = _page_fresh(page=page, done=set())
+    return _Prepared(
+        page=page,
+        fresh=fresh,
+        malformed=malformed,
+        rows=rows,
+        repeated=repeated,
+        copy_text=_applied_copy_text(company_id=company.pk, rows=rows, at=_AT) if copy else "",
     )

@@ -60,8 +60,9 @@ def vouchers_copy(
     first_number: int,
     vouchers: Sequence[VoucherSpec],
     now: datetime.datetime,
-) -> list[int]:
-    """Write checked vouchers and their lines with two COPY statements; return the voucher ids, in order."""
+) -> tuple[list[int], list[int]]:
+    """Write checked vouchers and their lines with two COPY statements; return the voucher ids, in order,
+    and the lines' ids, in the order of the vouchers and of each voucher's lines."""
     ids = ids_reserve(table="ledger_voucher", count=len(vouchers))
     with connection.cursor() as cursor:
         with cursor.copy(f"COPY ledger_voucher ({_VOUCHER_COLUMNS}) FROM STDIN") as copy:
@@ -91,7 +92,7 @@ def vouchers_copy(
                 write((line_id, *row))
         cursor.execute("SELECT txid_current()")
         _fresh.lines = (connection.alias, cursor.fetchone()[0], set(line_ids))
-    return ids
+    return ids, line_ids
 
 
 # The journal lines the last `vouchers_copy` of this thread wrote, under the id of the transaction that wrote
@@ -123,8 +124,9 @@ def vouchers_insert(
     first_number: int,
     vouchers: Sequence[VoucherSpec],
     now: datetime.datetime,
-) -> list[int]:
-    """Write checked vouchers and their lines with `bulk_create` (any database) and return the voucher ids."""
+) -> tuple[list[int], list[int]]:
+    """Write checked vouchers and their lines with `bulk_create` (any database); return the voucher ids and
+    the lines' ids, as `vouchers_copy`."""
     created = models.Voucher.objects.bulk_create(
         [
             models.Voucher(
@@ -140,20 +142,21 @@ def vouchers_insert(
         ]
     )
     ids = [voucher.pk for voucher in created]
-    journal_lines_insert(company_id=company_id, voucher_ids=ids, vouchers=vouchers)
-    return ids
+    return ids, journal_lines_insert(company_id=company_id, voucher_ids=ids, vouchers=vouchers)
 
 
 def journal_lines_insert(
     *, company_id: int, voucher_ids: Sequence[int], vouchers: Sequence[VoucherSpec]
-) -> None:
-    """Write the lines of written vouchers (`voucher_ids[i]` is `vouchers[i]`'s id) with one INSERT."""
-    models.JournalLine.objects.bulk_create(
+) -> list[int]:
+    """Write the lines of written vouchers (`voucher_ids[i]` is `vouchers[i]`'s id) with one INSERT; return
+    their ids, in the order written."""
+    created = models.JournalLine.objects.bulk_create(
         [
             models.JournalLine(**dict(zip(_LINE_FIELDS, row, strict=True)))
             for row in _line_rows(company_id=company_id, voucher_ids=voucher_ids, vouchers=vouchers)
         ]
     )
+    return [line.pk for line in created]
 
 
 def _line_rows(

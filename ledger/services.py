@@ -5,6 +5,7 @@ invariants with constraints and triggers (docs/ledger.md); the checks here come 
 a clear `ledger.errors` exception rather than a database error.
 """
 
+import dataclasses
 import datetime
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
@@ -162,6 +163,34 @@ def vouchers_post_bulk(
     :raises errors.PeriodLocked: any voucher is dated in a locked period.
     :raises errors.LedgerError: the series, batch, an account or a party belongs to another company.
     """
+    return [
+        posted.id
+        for posted in vouchers_post_bulk_lines(
+            company=company, series=series, batch=batch, vouchers=vouchers, now=now
+        )
+    ]
+
+
+@dataclasses.dataclass(frozen=True)
+class PostedVoucher:
+    """A voucher `vouchers_post_bulk_lines` posted: its id and its lines' ids, in the order of its spec."""
+
+    id: int
+    line_ids: tuple[int, ...]
+
+
+def vouchers_post_bulk_lines(
+    *,
+    company: company_models.Company,
+    series: models.VoucherSeries,
+    batch: models.Batch | None,
+    vouchers: Sequence[VoucherSpec],
+    now: datetime.datetime,
+) -> list[PostedVoucher]:
+    """As `vouchers_post_bulk`, and name each voucher's lines: a caller reconciling them needs no lookup.
+
+    :raises: as `vouchers_post_bulk`.
+    """
     if not vouchers:
         return []
     try:
@@ -169,7 +198,7 @@ def vouchers_post_bulk(
             _vouchers_check(company=company, batch=batch, vouchers=vouchers)
             first_number = _numbers_allocate(company=company, series=series, count=len(vouchers))
             write = bulk.vouchers_copy if bulk.is_postgresql() else bulk.vouchers_insert
-            return write(
+            ids, line_ids = write(
                 company_id=company.pk,
                 series_id=series.pk,
                 batch_id=batch.pk if batch is not None else None,
@@ -179,6 +208,13 @@ def vouchers_post_bulk(
             )
     except IntegrityError as exc:
         _raise_translated(exc)
+    posted = []
+    start = 0
+    for voucher_id, spec in zip(ids, vouchers, strict=True):
+        end = start + len(spec.lines)
+        posted.append(PostedVoucher(id=voucher_id, line_ids=tuple(line_ids[start:end])))
+        start = end
+    return posted
 
 
 def voucher_reverse(

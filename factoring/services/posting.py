@@ -210,21 +210,14 @@ def payments_post(
         by_series[definition.voucher_series_id].append((spec, roles))
     for series_id, specs in by_series.items():
         series = ledger_models.VoucherSeries.objects.get(pk=series_id)
-        voucher_ids = ledger_services.vouchers_post_bulk(
+        posted = ledger_services.vouchers_post_bulk_lines(
             company=company, series=series, batch=batch, vouchers=[spec for spec, _ in specs], now=now
         )
-        lines_of: dict[int, list[int]] = defaultdict(list)
-        for voucher_id, line_id in (
-            ledger_models.JournalLine.objects.filter(voucher_id__in=voucher_ids)
-            .order_by("voucher_id", "id")
-            .values_list("voucher_id", "id")
-        ):
-            lines_of[voucher_id].append(line_id)
-        for voucher_id, (_spec, roles) in zip(voucher_ids, specs, strict=True):
-            for (index, role), line_id in zip(roles, lines_of[voucher_id], strict=True):
+        for voucher, (_spec, roles) in zip(posted, specs, strict=True):
+            for (index, role), line_id in zip(roles, voucher.line_ids, strict=True):
                 if role == "main":
                     main_line[index] = line_id
-                    voucher_of[index] = voucher_id
+                    voucher_of[index] = voucher.id
 
     reconciliations = [
         ledger_services.ReconciliationSpec(

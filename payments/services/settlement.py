@@ -19,7 +19,6 @@ from django.utils.translation import gettext_lazy as _
 from company import models as company_models
 from ledger import errors as ledger_errors
 from ledger import models as ledger_models
-from ledger import selectors as ledger_selectors
 from ledger import services as ledger_services
 from ledger import sqlarrays
 from payments import models
@@ -294,26 +293,23 @@ def _post(
                 ),
             )
         )
-    voucher_ids = ledger_services.vouchers_post_bulk(
+    posted = ledger_services.vouchers_post_bulk_lines(
         company=company, series=series, batch=batch, vouchers=vouchers, now=now
-    )
-    payables_line_of = dict(
-        ledger_selectors.journal_lines_of_batch(batch=batch, account_id=payables)
-        .order_by()
-        .values_list("voucher_id", "id")
     )
     ledger_services.reconciliations_create_bulk(
         company=company,
         items=[
             ledger_services.ReconciliationSpec(
                 open_item_id=line.open_item_id,
-                journal_line_id=payables_line_of[voucher_id],
+                # The payables line is each voucher's first.
+                journal_line_id=voucher.line_ids[0],
                 amount=line.amount_paid,  # type: ignore[arg-type]  # checked by _line_problem
             )
-            for line, voucher_id in zip(lines, voucher_ids, strict=True)
+            for line, voucher in zip(lines, posted, strict=True)
         ],
         now=now,
     )
+    voucher_ids = [voucher.id for voucher in posted]
     return batch, voucher_ids
 
 
