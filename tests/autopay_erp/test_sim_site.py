@@ -36,3 +36,37 @@ def test_the_simulator_refuses_to_start_without_its_own_encryption_key():
     result = _manage("check", env=env)
     assert result.returncode != 0
     assert "AUTOPAY_SIM_ENCRYPTION_KEY must be set" in result.stderr
+
+
+_LOGIN_PAGE = """
+import django
+django.setup()
+from django.test import Client
+for language in ("", "en"):
+    headers = {"HTTP_ACCEPT_LANGUAGE": language} if language else {}
+    page = Client(HTTP_HOST="localhost").get("/autopay/login/", secure=True, **headers)
+    print(page.status_code, "Logg inn" in page.text, "Log in" in page.text, page.headers["Content-Language"])
+"""
+
+
+def test_the_simulator_service_speaks_norwegian_first_and_english_on_request():
+    result = _manage("shell", "--no-imports", "-c", _LOGIN_PAGE, env=SIM_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.split("\n")[:2] == ["200 True False nb", "200 False True en"], result.stdout
+
+
+def test_the_simulator_service_formats_dates_and_amounts_in_the_language():
+    script = (
+        "import django, datetime, decimal\n"
+        "django.setup()\n"
+        "from django.template import Template, Context\n"
+        "from django.utils import translation\n"
+        't = Template(\'{{ d|date:"SHORT_DATE_FORMAT" }} {{ a|floatformat:"2g" }}\')\n'
+        "for language in ('nb', 'en'):\n"
+        "    with translation.override(language):\n"
+        "        values = {'d': datetime.date(2026, 11, 17), 'a': decimal.Decimal('32071.33')}\n"
+        "        print(t.render(Context(values)))\n"
+    )
+    result = _manage("shell", "--no-imports", "-c", script, env=SIM_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.split("\n")[:2] == ["17.11.2026 32 071,33", "2026-11-17 32,071.33"], result.stdout
