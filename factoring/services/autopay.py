@@ -8,7 +8,6 @@ from django.db import DataError, IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from autopay_client import messages as autopay_messages
-from autopay_client import norwegian
 from company import models as company_models
 from factoring import errors, models
 from factoring.parsers import ParsedPayment
@@ -93,12 +92,10 @@ def incoming_payment_messages_apply(
                 )
                 continue
             taken.add(identity)
+            # A KID whose check digit does not hold is kept as the bank sent it, as from a file: it names no
+            # item (interpretation reads it by position only when its check digit holds), so the payment goes
+            # to suspense and the work list like any other unmatched one. It is applied, not an anomaly.
             kid = message.kid or ""
-            if kid and not norwegian.kid_is_valid(kid):
-                anomalies.append(
-                    (message.id, _("KID %(kid)s has no valid check digit; read as a message.") % {"kid": kid})
-                )
-                kid = ""
             payments.append(
                 ParsedPayment(
                     line_no=0,
@@ -108,7 +105,7 @@ def incoming_payment_messages_apply(
                     booking_date=message.date,
                     value_date=message.date,
                     kid=kid,
-                    message=message.message or (message.kid or "" if not kid else ""),
+                    message=message.message,
                     payer_account=message.payer_account,
                     payer_name=message.payer_name,
                     archive_reference=message.archive_reference,

@@ -138,3 +138,24 @@ def test_an_import_killed_half_way_then_run_again_posts_every_payment_once(tmp_p
         ledger_selectors.vouchers_unbalanced(company=book.company).count(),
         sum(ledger_models.JournalLine.objects.filter(account=book.bank).values_list("amount", flat=True)),
     ) == (size, 0, Decimal("400000.00"))
+
+
+@pytest.mark.django_db
+def test_an_autopay_payment_with_a_mistyped_kid_goes_to_suspense_and_is_no_anomaly(
+    book: Book,
+):
+    item = book.item(0, 1001, "300.00")
+    last = int(item.kid[-1])
+    mistyped = item.kid[:-1] + str((last + 1) % 10)
+    message = _message(book, "300.00", mistyped, "AP9")
+    anomalies = services.incoming_payment_messages_apply(company=book.company, messages=[message], now=NOW)
+    payment = models.IncomingPayment.objects.get()
+    item.refresh_from_db()
+    # Kept as the bank sent it, naming nobody: the payment waits in suspense, the item stays open.
+    assert anomalies == []
+    assert (payment.kid, payment.result, payment.autopay_message_id) == (
+        mistyped,
+        models.Result.UNMATCHED,
+        message.id,
+    )
+    assert item.status == ledger_models.OpenItemStatus.OPEN
