@@ -53,6 +53,11 @@ HANDLERS: dict[str, Handler] = {
     autopay_messages.LineStatusMessage.type: payment_status.line_status_messages_apply,
     autopay_messages.IncomingPaymentMessage.type: factoring_services.incoming_payment_messages_apply,
 }
+# What a handler can work out from its messages alone, in the thread that fetches the page while the page
+# before is applied: messages -> what the handler takes as `prepared` with those very messages.
+PREPARERS: dict[str, Callable[[Any], object]] = {
+    autopay_messages.LineStatusMessage.type: payment_status.line_status_messages_prepare,
+}
 
 
 class PollBusy(Exception):
@@ -227,18 +232,23 @@ def _page_apply(
             done = applied_message_ids(
                 ids=[m.id for m in page.messages] + [m.id for m in page.malformed if m.id is not None]
             )
-            fresh, malformed, rows, repeated = _page_fresh(page=page, done=done)
+            by_type, ready = prepared.by_type, prepared.ready
+            if done:
+                fresh, malformed, rows, repeated = _page_fresh(page=page, done=done)
+                by_type, ready = _by_type(fresh), {}
             applied_messages_insert(company_id=company.pk, rows=rows, now=now)
+        else:
+            by_type, ready = prepared.by_type, prepared.ready
         result.already_applied += repeated
         anomalies: dict[uuid.UUID, str] = {}
-        by_type: dict[str, list[autopay_messages.Message]] = {}
-        for message in fresh:
-            by_type.setdefault(message.type, []).append(message)
         for kind, batch in by_type.items():
             handler = HANDLERS.get(kind)
             if handler is None:
                 continue
-            anomalies.update(handler(company=company, messages=batch, now=now))
+            if kind in ready:
+                anomalies.update(handler(company=company, messages=batch, now=now, prepared=ready[kind]))
+            else:
+                anomalies.update(handler(company=company, messages=batch, now=now))
         anomaly_rows = [
             models.Anomaly(
                 company=company,
@@ -282,6 +292,13 @@ def _page_apply(
 
 
 Row = tuple[uuid.UUID, int, str, dict[str, Any] | None]
+
+
+def _by_type(messages: Sequence[autopay_messages.Message]) -> dict[str, list[autopay_messages.Message]]:
+    by_type: dict[str, list[autopay_messages.Message]] = {}
+    for message in messages:
+        by_type.setdefault(message.type, []).append(message)
+    return by_type
 
 
 def _page_fresh(
@@ -433,6 +450,9 @@ class _Prepared:
     rows: list[Row]
     repeated: int
     copy_text: str
+    # The fresh messages by type, and what `PREPARERS` made of them.
+    by_type: dict[str, list[autopay_messages.Message]]
+    ready: dict[str, object]
 
 
 def _prepared(
@@ -440,7 +460,10 @@ def _prepared(
 ) -> _Prepared:
     """Prepare the page; `copy`: with its COPY text (PostgreSQL)."""
     fresh, malformed, rows, repeated = _page_fresh(page=page, done=set())
+    by_type = _by_type(fresh)
     return _Prepared(
+        by_type=by_type,
+        ready={kind: PREPARERS[kind](batch) for kind, batch in by_type.items() if kind in PREPARERS},
         page=page,
         fresh=fresh,
         malformed=malformed,

@@ -13,7 +13,7 @@ import dataclasses
 import datetime
 import json
 import uuid
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -80,60 +80,113 @@ class _LineState:
     steps: list[str] = dataclasses.field(default_factory=list)
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Step:
+    """What one message asks of its line, worked out from the message alone."""
+
+    message: autopay_messages.LineStatusMessage
+    new: int
+    autopay_status: str
+    reason: str
+    bank_reference: str
+    # The step's JSON after its "from" (the line's status before, known only when applied).
+    tail: str
+
+
+@dataclasses.dataclass(frozen=True)
+class PreparedMessages:
+    """A page's line-status messages worked out before their transaction (`line_status_messages_prepare`)."""
+
+    messages: Sequence[autopay_messages.LineStatusMessage]
+    steps: list[_Step]
+    end_to_end_ids: frozenset[str]
+    # Their array literal (PostgreSQL).
+    end_to_end_literal: str
+
+
+def line_status_messages_prepare(
+    messages: Sequence[autopay_messages.LineStatusMessage],
+) -> PreparedMessages:
+    """Work out what needs no database, so that a poll can do it while it applies the page before."""
+    steps = []
+    for message in messages:
+        new = int(message.erp_status)
+        autopay_status = str(message.autopay_status)
+        # The step's JSON written here: every value but the reason is an integer, a UUID, an amount or a
+        # status code, none of which needs escaping.
+        tail = (
+            f',"to":{new:d},"autopay_status":"{autopay_status}",'
+            f'"reason":{json.dumps(message.reason) if message.reason else _EMPTY},'
+            f'"message_id":"{message.id}","seq":{message.seq:d}'
+        )
+        tail += "}" if message.amount_paid is None else f',"amount_paid":"{message.amount_paid}"}}'
+        steps.append(
+            _Step(
+                message=message,
+                new=new,
+                autopay_status=autopay_status,
+                reason=message.reason[:500],
+                bank_reference=(message.bank_reference or "")[:64],
+                tail=tail,
+            )
+        )
+    end_to_end_ids = frozenset(m.end_to_end_id for m in messages)
+    return PreparedMessages(
+        messages=messages,
+        steps=steps,
+        end_to_end_ids=end_to_end_ids,
+        end_to_end_literal=sqlarrays.texts(end_to_end_ids),
+    )
+
+
 def line_status_messages_apply(
     *,
     company: company_models.Company,
     messages: Sequence[autopay_messages.LineStatusMessage],
     now: datetime.datetime,
+    prepared: PreparedMessages | None = None,
 ) -> Anomalies:
     """Apply a page of line-status messages, in the order given; return the anomalies (message id, reason).
 
     Every message not returned as an anomaly has taken effect. The caller records the message ids and runs
     this inside the transaction that advances its cursor. Each line the page changes is written once, with
     one `status_changed` event listing every status the page applied to it (and a `posted` event when its
-    settlement was posted).
+    settlement was posted). `prepared`: `line_status_messages_prepare` of these very messages.
 
     :raises LinesChangedMeanwhile: another transaction changed one of the lines meanwhile (nothing written).
     :raises django.db.DatabaseError: when the database refuses the writes (then nothing is written).
     """
     if not messages:
         return []
+    if prepared is None or prepared.messages is not messages:
+        prepared = line_status_messages_prepare(messages)
     anomalies: Anomalies = []
     with transaction.atomic():
-        lines = _lines_load(company=company, end_to_end_ids={m.end_to_end_id for m in messages})
+        lines = _lines_load(company=company, prepared=prepared)
         settled: dict[int, uuid.UUID] = {}
-        for message in messages:
+        settled_status = ErpLineStatus.SETTLED
+        for step in prepared.steps:
+            message = step.message
             line = lines.get(message.end_to_end_id)
             if line is None:
                 anomalies.append((message.id, f"no payment line {message.end_to_end_id!r} in this company"))
                 continue
-            new = int(message.erp_status)
+            new = step.new
             problem = transition_problem(current=line.status, new=new)
             if problem:
                 anomalies.append((message.id, f"{message.end_to_end_id}: {problem}"))
                 continue
-            autopay_status = str(message.autopay_status)
-            # The step's JSON written here: every value but the reason is an integer, a UUID, an amount or a
-            # status code, none of which needs escaping.
-            step = (
-                f'{{"from":{line.status:d},"to":{new:d},"autopay_status":"{autopay_status}",'
-                f'"reason":{json.dumps(message.reason) if message.reason else _EMPTY},'
-                f'"message_id":"{message.id}","seq":{message.seq:d}'
-            )
+            line.steps.append(f'{{"from":{line.status:d}' + step.tail)
             if message.amount_paid is not None:
-                step += f',"amount_paid":"{message.amount_paid}"}}'
                 line.amount_paid = message.amount_paid
-            else:
-                step += "}"
-            line.steps.append(step)
             line.status = new
-            line.autopay_status = autopay_status
-            line.reason = message.reason[:500]
+            line.autopay_status = step.autopay_status
+            line.reason = step.reason
             if message.value_date is not None:
                 line.value_date = message.value_date
-            if message.bank_reference:
-                line.bank_reference = message.bank_reference[:64]
-            if new == ErpLineStatus.SETTLED:
+            if step.bank_reference:
+                line.bank_reference = step.bank_reference
+            if new == settled_status:
                 line.settled_at = now
                 if line.post_settlement:
                     settled[line.id] = message.id
@@ -215,8 +268,8 @@ _LOADED = (
 )
 
 
-def _lines_load(*, company: company_models.Company, end_to_end_ids: Collection[str]) -> dict[str, _LineState]:
-    """Return the company's lines with these end-to-end ids, by end-to-end id.
+def _lines_load(*, company: company_models.Company, prepared: PreparedMessages) -> dict[str, _LineState]:
+    """Return the company's lines the messages name, by end-to-end id.
 
     Not locked: the write checks each line still has the status read here (optimistic), which costs one
     statement instead of a row lock per line.
@@ -231,12 +284,12 @@ def _lines_load(*, company: company_models.Company, end_to_end_ids: Collection[s
                 "FROM payments_paymentline l JOIN payments_payment p ON p.id = l.payment_id "
                 "JOIN company_bankpartner b ON b.id = p.bank_partner_id "
                 "WHERE l.company_id = %s AND l.end_to_end_id = ANY(%s::text[]) ORDER BY l.id",
-                [company.pk, sqlarrays.texts(end_to_end_ids)],
+                [company.pk, prepared.end_to_end_literal],
             )
             rows = cursor.fetchall()
     else:
         rows = (
-            models.PaymentLine.objects.filter(company=company, end_to_end_id__in=end_to_end_ids)
+            models.PaymentLine.objects.filter(company=company, end_to_end_id__in=prepared.end_to_end_ids)
             .order_by("id")
             .values_list(*_LOADED)
         )
