@@ -163,19 +163,22 @@ def _post(
         batch = ledger_services.batch_create(
             company=company, description="Incoming payments from AutoPay", source="incoming", now=now
         )
-        interpreted, items = interpretation.payments_interpret(
-            company=company, definitions=definitions, payments=payments, accounts=keys
-        )
-        posting.payments_post(
-            company=company,
-            definitions=definitions,
-            payments=payments,
-            accounts=keys,
-            interpretations=interpreted,
-            items=items,
-            ledger_accounts=ledger_accounts,
-            batch=batch,
-            file_import=None,
-            message_ids=ids,
-            now=now,
-        )
+        for group in posting.reversals_last(len(payments), [p.is_reversal for p in payments]):
+            group_payments = [payments[i] for i in group]
+            group_keys = [keys[i] for i in group]
+            interpreted, items = interpretation.payments_interpret(
+                company=company, definitions=definitions, payments=group_payments, accounts=group_keys
+            )
+            posting.payments_post(
+                company=company,
+                definitions=definitions,
+                payments=group_payments,
+                accounts=group_keys,
+                interpretations=interpreted,
+                items=items,
+                ledger_accounts=ledger_accounts,
+                batch=batch,
+                file_import=None,
+                message_ids=[ids[i] for i in group],
+                now=now,
+            )

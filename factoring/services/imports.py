@@ -289,22 +289,28 @@ def _import(
                                     }
                                 )
                         with collector.collector_paused():  # the chunk's objects, freed after it
-                            interpreted, items = interpretation.payments_interpret(
-                                company=company, definitions=definitions, payments=new, accounts=keys
-                            )
-                            posting.payments_post(
-                                company=company,
-                                definitions=definitions,
-                                payments=new,
-                                accounts=keys,
-                                interpretations=interpreted,
-                                items=items,
-                                ledger_accounts=ledger_accounts,
-                                batch=batch,
-                                file_import=row,
-                                message_ids=None,
-                                now=now,
-                            )
+                            for group in posting.reversals_last(len(new), [p.is_reversal for p in new]):
+                                group_payments = [new[i] for i in group]
+                                group_keys = [keys[i] for i in group]
+                                interpreted, items = interpretation.payments_interpret(
+                                    company=company,
+                                    definitions=definitions,
+                                    payments=group_payments,
+                                    accounts=group_keys,
+                                )
+                                posting.payments_post(
+                                    company=company,
+                                    definitions=definitions,
+                                    payments=group_payments,
+                                    accounts=group_keys,
+                                    interpretations=interpreted,
+                                    items=items,
+                                    ledger_accounts=ledger_accounts,
+                                    batch=batch,
+                                    file_import=row,
+                                    message_ids=None,
+                                    now=now,
+                                )
                         counts["imported"] += len(new)
                     report("running")
             summary = parsed.summary

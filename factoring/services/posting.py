@@ -86,6 +86,16 @@ class Accounts:
     differences_id: int | None
 
 
+def reversals_last(count: int, is_reversal: Sequence[bool]) -> list[list[int]]:
+    """Split the indexes of `count` payments into the groups to post one after the other: the payments, then
+    the reversals, so that a reversal finds the payment it reverses in the same chunk or page (reversals are
+    looked for among the payments already recorded). One group when there is nothing to split."""
+    reversals = [i for i in range(count) if is_reversal[i]]
+    if not reversals or len(reversals) == count:
+        return [list(range(count))]
+    return [[i for i in range(count) if not is_reversal[i]], reversals]
+
+
 def accounts_of(*, company: company_models.Company) -> Accounts:
     """Return the company's receivables, suspense and (if any) payment-differences accounts.
 

@@ -159,3 +159,20 @@ def test_an_autopay_payment_with_a_mistyped_kid_goes_to_suspense_and_is_no_anoma
         message.id,
     )
     assert item.status == ledger_models.OpenItemStatus.OPEN
+
+
+@pytest.mark.django_db
+def test_a_reversal_in_the_same_page_as_its_payment_undoes_it(book: Book):
+    item = book.item(0, 1001, "300.00")
+    paid = _message(book, "300.00", item.kid, "AP1")
+    reversed_ = _message(book, "-300.00", item.kid, "AP2")
+    anomalies = services.incoming_payment_messages_apply(
+        company=book.company, messages=[paid, reversed_], now=NOW
+    )
+    item.refresh_from_db()
+    reversal = models.IncomingPayment.objects.get(autopay_message_id=reversed_.id)
+    assert (anomalies, item.status, reversal.result) == (
+        [],
+        ledger_models.OpenItemStatus.OPEN,
+        models.Result.REVERSED,
+    )

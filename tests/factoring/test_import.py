@@ -85,6 +85,26 @@ def test_a_kid_reversal_undoes_the_payment_it_reverses(book: Book):
     )
 
 
+@pytest.mark.sqlite
+def test_a_reversal_in_the_same_file_as_its_payment_undoes_it(book: Book):
+    item = book.item(0, 1001, "1000.00")
+    other = book.item(0, 1002, "50.00")
+    book.import_file(
+        ocr(
+            [
+                pay("1000.00", item.kid, 1),
+                pay("1000.00", item.kid, 2, transaction_type=18),
+                pay("50.00", other.kid, 3),
+            ]
+        )
+    )
+    item.refresh_from_db()
+    other.refresh_from_db()
+    reversal = models.IncomingPayment.objects.get(line_no__isnull=False, is_reversal=True)
+    assert (item.status, other.status, reversal.result) == ("open", "settled", models.Result.REVERSED)
+    assert (balances(book)["1920"], balances(book)["1500"]) == (Decimal("50.00"), Decimal("-50.00"))
+
+
 def test_the_same_file_again_is_refused_naming_the_earlier_import(book: Book):
     data = ocr([pay("100.00", "", 1)])
     first = book.import_file(data)
