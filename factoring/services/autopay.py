@@ -12,7 +12,7 @@ from company import models as company_models
 from factoring import errors, models
 from factoring.parsers import ParsedPayment
 from factoring.services import definitions as definitions_services
-from factoring.services import imports, interpretation, posting
+from factoring.services import imports, posting
 from ledger import errors as ledger_errors
 from ledger import services as ledger_services
 from ledger.money import round_money
@@ -163,22 +163,14 @@ def _post(
         batch = ledger_services.batch_create(
             company=company, description="Incoming payments from AutoPay", source="incoming", now=now
         )
-        for group in posting.reversals_last(len(payments), [p.is_reversal for p in payments]):
-            group_payments = [payments[i] for i in group]
-            group_keys = [keys[i] for i in group]
-            interpreted, items = interpretation.payments_interpret(
-                company=company, definitions=definitions, payments=group_payments, accounts=group_keys
-            )
-            posting.payments_post(
-                company=company,
-                definitions=definitions,
-                payments=group_payments,
-                accounts=group_keys,
-                interpretations=interpreted,
-                items=items,
-                ledger_accounts=ledger_accounts,
-                batch=batch,
-                file_import=None,
-                message_ids=[ids[i] for i in group],
-                now=now,
-            )
+        posting.payments_take(
+            company=company,
+            definitions=definitions,
+            payments=payments,
+            accounts=keys,
+            ledger_accounts=ledger_accounts,
+            batch=batch,
+            file_import=None,
+            message_ids=ids,
+            now=now,
+        )

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from company import models as company_models
 from factoring import errors, models, parsers
 from factoring.services import definitions as definitions_services
-from factoring.services import interpretation, posting
+from factoring.services import posting
 from ledger import collector, sqlarrays
 from ledger import errors as ledger_errors
 from ledger import services as ledger_services
@@ -289,28 +289,17 @@ def _import(
                                     }
                                 )
                         with collector.collector_paused():  # the chunk's objects, freed after it
-                            for group in posting.reversals_last(len(new), [p.is_reversal for p in new]):
-                                group_payments = [new[i] for i in group]
-                                group_keys = [keys[i] for i in group]
-                                interpreted, items = interpretation.payments_interpret(
-                                    company=company,
-                                    definitions=definitions,
-                                    payments=group_payments,
-                                    accounts=group_keys,
-                                )
-                                posting.payments_post(
-                                    company=company,
-                                    definitions=definitions,
-                                    payments=group_payments,
-                                    accounts=group_keys,
-                                    interpretations=interpreted,
-                                    items=items,
-                                    ledger_accounts=ledger_accounts,
-                                    batch=batch,
-                                    file_import=row,
-                                    message_ids=None,
-                                    now=now,
-                                )
+                            posting.payments_take(
+                                company=company,
+                                definitions=definitions,
+                                payments=new,
+                                accounts=keys,
+                                ledger_accounts=ledger_accounts,
+                                batch=batch,
+                                file_import=row,
+                                message_ids=None,
+                                now=now,
+                            )
                         counts["imported"] += len(new)
                     report("running")
             summary = parsed.summary

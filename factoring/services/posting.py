@@ -24,6 +24,7 @@ from psycopg._copy_base import format_row_text  # the C formatter `Copy.write_ro
 from company import models as company_models
 from factoring import errors, models
 from factoring.parsers import ParsedPayment
+from factoring.services import interpretation
 from factoring.services.interpretation import Interpretation, ItemRow
 from ledger import errors as ledger_errors
 from ledger import models as ledger_models
@@ -86,14 +87,48 @@ class Accounts:
     differences_id: int | None
 
 
-def reversals_last(count: int, is_reversal: Sequence[bool]) -> list[list[int]]:
-    """Split the indexes of `count` payments into the groups to post one after the other: the payments, then
-    the reversals, so that a reversal finds the payment it reverses in the same chunk or page (reversals are
-    looked for among the payments already recorded). One group when there is nothing to split."""
-    reversals = [i for i in range(count) if is_reversal[i]]
-    if not reversals or len(reversals) == count:
-        return [list(range(count))]
-    return [[i for i in range(count) if not is_reversal[i]], reversals]
+def payments_take(
+    *,
+    company: company_models.Company,
+    definitions: dict[str, models.FactoringCompany],
+    payments: Sequence[ParsedPayment],
+    accounts: Sequence[str],
+    ledger_accounts: Accounts,
+    batch: ledger_models.Batch,
+    file_import: models.IncomingImport | None,
+    message_ids: Sequence[uuid.UUID] | None,
+    now: datetime.datetime,
+) -> None:
+    """Interpret and post a chunk of new payments (`payments_post`): the payments first, then the reversals.
+
+    Reversals are looked for among the payments already recorded, so a reversal finds the payment it reverses
+    in the same chunk of a file or page of AutoPay's feed.
+
+    :raises ledger_errors.LedgerError: as `payments_post`.
+    """
+    reversals = [i for i, payment in enumerate(payments) if payment.is_reversal]
+    groups: list[Sequence[int]] = [range(len(payments))]
+    if reversals and len(reversals) < len(payments):
+        groups = [[i for i, payment in enumerate(payments) if not payment.is_reversal], reversals]
+    for group in groups:
+        some = [payments[i] for i in group]
+        keys = [accounts[i] for i in group]
+        interpretations, items = interpretation.payments_interpret(
+            company=company, definitions=definitions, payments=some, accounts=keys
+        )
+        payments_post(
+            company=company,
+            definitions=definitions,
+            payments=some,
+            accounts=keys,
+            interpretations=interpretations,
+            items=items,
+            ledger_accounts=ledger_accounts,
+            batch=batch,
+            file_import=file_import,
+            message_ids=None if message_ids is None else [message_ids[i] for i in group],
+            now=now,
+        )
 
 
 def accounts_of(*, company: company_models.Company) -> Accounts:
