@@ -367,7 +367,11 @@ def _applied_messages_insert_new(*, prepared: "_Prepared", now: datetime.datetim
         return True
     try:
         with transaction.atomic():
-            _applied_copy(prepared.copy_text.replace(_AT, now.isoformat()))
+            # Prepared only where the page was fetched ahead (PostgreSQL); otherwise written now.
+            text = prepared.copy_text or _applied_copy_text(
+                company_id=prepared.company_id, rows=prepared.rows, at=_AT
+            )
+            _applied_copy(text.replace(_AT, now.isoformat()))
     except (IntegrityError, psycopg_errors.UniqueViolation) as exc:
         cause = exc if isinstance(exc, psycopg_errors.UniqueViolation) else exc.__cause__
         if getattr(getattr(cause, "diag", None), "constraint_name", None) != _APPLIED_UNIQUE:
@@ -445,6 +449,7 @@ class _Prepared:
     the applied-message rows of those in COPY's text format with `_AT` for the time of applying."""
 
     page: autopay_messages.TolerantMessagePage
+    company_id: int
     fresh: list[autopay_messages.Message]
     malformed: list[autopay_messages.MalformedMessage]
     rows: list[Row]
@@ -462,6 +467,7 @@ def _prepared(
     fresh, malformed, rows, repeated = _page_fresh(page=page, done=set())
     by_type = _by_type(fresh)
     return _Prepared(
+        company_id=company.pk,
         by_type=by_type,
         ready={kind: PREPARERS[kind](batch) for kind, batch in by_type.items() if kind in PREPARERS},
         page=page,

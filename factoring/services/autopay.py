@@ -4,10 +4,12 @@ import datetime
 import uuid
 from collections.abc import Sequence
 
+import psycopg
 from django.db import DataError, IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from autopay_client import messages as autopay_messages
+from autopay_client import norwegian
 from company import models as company_models
 from factoring import errors, models
 from factoring.parsers import ParsedPayment
@@ -94,8 +96,13 @@ def incoming_payment_messages_apply(
             taken.add(identity)
             # A KID whose check digit does not hold is kept as the bank sent it, as from a file: it names no
             # item (interpretation reads it by position only when its check digit holds), so the payment goes
-            # to suspense and the work list like any other unmatched one. It is applied, not an anomaly.
+            # to suspense and the work list like any other unmatched one. It is applied, not an anomaly. What
+            # cannot be a KID at all (not digits, longer than a KID) is read as the payment's message.
             kid = message.kid or ""
+            free_text = message.message
+            if kid and not (kid.isdigit() and len(kid) <= norwegian.KID_MAX_LENGTH):
+                free_text = free_text or kid
+                kid = ""
             payments.append(
                 ParsedPayment(
                     line_no=0,
@@ -105,7 +112,7 @@ def incoming_payment_messages_apply(
                     booking_date=message.date,
                     value_date=message.date,
                     kid=kid,
-                    message=message.message,
+                    message=free_text[:500],
                     payer_account=message.payer_account,
                     payer_name=message.payer_name,
                     archive_reference=message.archive_reference,
@@ -117,7 +124,14 @@ def incoming_payment_messages_apply(
             message_ids.append(message.id)
         if not payments:
             return anomalies
-        refused = (errors.FileRefused, ledger_errors.LedgerError, IntegrityError, DataError)
+        # psycopg's own DataError: a value the COPY of the payments' rows refuses (too long for its column).
+        refused = (
+            errors.FileRefused,
+            ledger_errors.LedgerError,
+            IntegrityError,
+            DataError,
+            psycopg.DataError,
+        )
         try:
             _post(
                 company=company,

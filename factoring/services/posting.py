@@ -99,17 +99,20 @@ def payments_take(
     message_ids: Sequence[uuid.UUID] | None,
     now: datetime.datetime,
 ) -> None:
-    """Interpret and post a chunk of new payments (`payments_post`): the payments first, then the reversals.
+    """Interpret and post a chunk of new payments (`payments_post`), in runs of payments and of reversals.
 
-    Reversals are looked for among the payments already recorded, so a reversal finds the payment it reverses
-    in the same chunk of a file or page of AutoPay's feed.
+    Reversals are looked for among the payments already recorded, so each run of reversals is posted after the
+    payments before it in the chunk of a file or page of AutoPay's feed, and before those after it: a reversal
+    finds the payment it reverses in the same chunk, and never one that comes after it.
 
     :raises ledger_errors.LedgerError: as `payments_post`.
     """
-    reversals = [i for i, payment in enumerate(payments) if payment.is_reversal]
-    groups: list[Sequence[int]] = [range(len(payments))]
-    if reversals and len(reversals) < len(payments):
-        groups = [[i for i, payment in enumerate(payments) if not payment.is_reversal], reversals]
+    groups: list[list[int]] = []
+    for index, payment in enumerate(payments):
+        if groups and payments[groups[-1][0]].is_reversal == payment.is_reversal:
+            groups[-1].append(index)
+        else:
+            groups.append([index])
     for group in groups:
         some = [payments[i] for i in group]
         keys = [accounts[i] for i in group]

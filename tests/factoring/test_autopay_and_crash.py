@@ -176,3 +176,52 @@ def test_a_reversal_in_the_same_page_as_its_payment_undoes_it(book: Book):
         ledger_models.OpenItemStatus.OPEN,
         models.Result.REVERSED,
     )
+
+
+@pytest.mark.django_db
+def test_what_cannot_be_a_kid_is_read_as_the_message_and_the_payment_applied(book: Book):
+    long_kid = "1" * 40
+    odd = _message(book, "10.00", long_kid, "AP5")
+    good = _message(book, "20.00", None, "AP6")
+    anomalies = services.incoming_payment_messages_apply(company=book.company, messages=[odd, good], now=NOW)
+    payment = models.IncomingPayment.objects.get(autopay_message_id=odd.id)
+    assert (anomalies, payment.kid, payment.message) == ([], "", long_kid)
+    assert models.IncomingPayment.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_a_value_too_long_for_its_column_is_an_anomaly_and_the_rest_of_the_page_is_applied(book: Book):
+    item = book.item(0, 1001, "300.00")
+    odd = _message(book, "10.00", None, "R" * 60)
+    good = _message(book, "300.00", item.kid, "AP8")
+    anomalies = services.incoming_payment_messages_apply(company=book.company, messages=[odd, good], now=NOW)
+    item.refresh_from_db()
+    assert [message_id for message_id, _reason in anomalies] == [odd.id]
+    assert models.IncomingPayment.objects.get().autopay_message_id == good.id
+    assert item.status == ledger_models.OpenItemStatus.SETTLED
+
+
+@pytest.mark.django_db
+def test_a_reversal_undoes_the_payment_before_it_never_one_after_it_in_its_page(book: Book):
+    first = book.item(0, 1001, "500.00")
+    second = book.item(0, 1002, "500.00")
+
+    def by_payer(amount: str, text: str, ref: str) -> autopay_messages.IncomingPaymentMessage:
+        return dataclass_replace(_message(book, amount, None, ref), payer_account="12345678903", message=text)
+
+    services.incoming_payment_messages_apply(
+        company=book.company, messages=[by_payer("500.00", "Faktura 1001", "AP1")], now=NOW
+    )
+    # The reversal of that payment, then, in the same page, a payment of the same amount by the same payer.
+    anomalies = services.incoming_payment_messages_apply(
+        company=book.company,
+        messages=[by_payer("-500.00", "", "AP2"), by_payer("500.00", "Faktura 1002", "AP3")],
+        now=NOW,
+    )
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (anomalies, first.status, second.status) == (
+        [],
+        ledger_models.OpenItemStatus.OPEN,
+        ledger_models.OpenItemStatus.SETTLED,
+    )
