@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -65,9 +65,21 @@ def signed_api(method: str) -> Callable[[SignedView], Callable[..., HttpResponse
     return lambda view: _signed_view(view, method)
 
 
+def _in_english(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The API speaks English whatever the client's language: its texts are the wire's, not a page's."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        with translation.override("en"):
+            return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 def _signed_view(view: SignedView, method: str) -> Callable[..., HttpResponse]:
     @csrf_exempt
     @wraps(view)
+    @_in_english
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         now = timezone.now()
         body = request.body
@@ -128,6 +140,7 @@ def _payment_json(payment: models.Payment) -> dict[str, Any]:
 
 @csrf_exempt
 @require_POST
+@_in_english
 def activations(request: HttpRequest) -> HttpResponse:
     expected = 'expected {"org_no": <text>, "activation_code": <text>}'
     try:

@@ -2,6 +2,8 @@
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from autopay_sim import models
@@ -11,7 +13,11 @@ from autopay_sim.services import errors
 def require_role(*, user: AbstractBaseUser, company: models.SimCompany, role: models.SimRole) -> None:
     """:raises RoleMissing: the user does not have `role` in `company`."""
     if not models.SimMembership.objects.filter(user_id=user.pk, company=company, role=role).exists():
-        raise errors.RoleMissing(f"{user} is not an {role.label} of {company}")
+        raise errors.RoleMissing(
+            format_lazy(
+                _("{user} is not an {role} of {company}"), user=user, role=_(role.label), company=company
+            )
+        )
 
 
 def totp_device_verify(*, user: AbstractBaseUser, code: str) -> TOTPDevice | None:

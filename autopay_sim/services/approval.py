@@ -8,6 +8,8 @@ from decimal import Decimal
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Count
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from autopay_sim import models
@@ -68,11 +70,15 @@ def payments_approve(
             .order_by("pk")
         )
         if len(payments) != len(set(payment_ids)):
-            raise ApprovalRefused("no such payment")
+            raise ApprovalRefused(_("no such payment"))
         for payment in payments:
             if not payment.can_approve():
                 raise ApprovalRefused(
-                    f"{payment.reference} is {payment.get_status_display()}: nothing to approve"
+                    format_lazy(
+                        _("{reference} is {status}: nothing to approve"),
+                        reference=payment.reference,
+                        status=_(payment.get_status_display()),
+                    )
                 )
         companies = {payment.company_id: payment.company for payment in payments}
         for company in companies.values():
@@ -91,22 +97,32 @@ def payments_approve(
         for payment in payments:
             if payment.pk in mine:
                 raise ApprovalRefused(
-                    f"{user} has already approved {payment.reference}; another approver must sign"
+                    format_lazy(
+                        _("{user} has already approved {reference}; another approver must sign"),
+                        user=user,
+                        reference=payment.reference,
+                    )
                 )
         has_device = TOTPDevice.objects.devices_for_user(user, confirmed=True).exists()
         for company in companies.values():
             if company.two_factor_required and not has_device:
-                raise ApprovalRefused(f"{company} requires two-factor authentication: {user} has no device")
+                raise ApprovalRefused(
+                    format_lazy(
+                        _("{company} requires two-factor authentication: {user} has no device"),
+                        company=company,
+                        user=user,
+                    )
+                )
         levels = {payment.agreement.two_factor_level for payment in payments}
         code_verified = False
         if models.TwoFactorLevel.APPROVAL in levels:
             if access.totp_device_verify(user=user, code=otp_code) is None:
-                raise ApprovalRefused("a valid one-time code is required to approve")
+                raise ApprovalRefused(_("a valid one-time code is required to approve"))
             code_verified = True
         # A user without a device (allowed only where two-factor is not required) logged in with a password.
         if models.TwoFactorLevel.LOGIN in levels and has_device and not (session_verified or code_verified):
             if access.totp_device_verify(user=user, code=otp_code) is None:
-                raise ApprovalRefused("log in with a one-time code to approve")
+                raise ApprovalRefused(_("log in with a one-time code to approve"))
             code_verified = True
         username = user.get_username()
         batch = transitions.Batch(actor=username, now=now)
@@ -159,10 +175,10 @@ def approval_token_issue(
     with transaction.atomic():
         company = models.SimCompany.objects.select_for_update().get(pk=company_id)
         if not company.allow_pre_approval:
-            raise ApprovalRefused(f"{company} does not allow pre-approval")
+            raise ApprovalRefused(format_lazy(_("{company} does not allow pre-approval"), company=company))
         access.require_role(user=user, company=company, role=models.SimRole.INVOICE_APPROVER)
         if access.totp_device_verify(user=user, code=otp_code) is None:
-            raise ApprovalRefused("a valid one-time code is required to approve and pay")
+            raise ApprovalRefused(_("a valid one-time code is required to approve and pay"))
         payload = {
             "token": secrets.token_urlsafe(24),
             "invoice_no": invoice_no,

@@ -7,7 +7,9 @@ from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from autopay_sim import models, pain001
 from autopay_sim.services import access, transitions
@@ -144,11 +146,24 @@ def payment_line_amount_reduce(
         line = models.PaymentLine.objects.select_for_update().get(pk=line_id)
         access.require_role(user=user, company=payment.company, role=models.SimRole.APPROVER)
         if not payment.can_amend():
-            raise AmendRefused(f"{payment.reference} is {payment.get_status_display()}: it cannot be changed")
+            raise AmendRefused(
+                format_lazy(
+                    _("{reference} is {status}: it cannot be changed"),
+                    reference=payment.reference,
+                    status=_(payment.get_status_display()),
+                )
+            )
         if not amount.is_finite() or amount != amount.quantize(CENT):
-            raise AmendRefused(f"the new amount {amount} has more than 2 decimals")
+            raise AmendRefused(
+                format_lazy(_("the new amount {amount} has more than 2 decimals"), amount=amount)
+            )
         if not (Decimal(0) < amount < line.amount):
-            raise AmendRefused(f"the new amount must be greater than 0 and less than {line.amount}")
+            raise AmendRefused(
+                format_lazy(
+                    _("the new amount must be greater than 0 and less than {amount}"),
+                    amount=formats.number_format(line.amount, 2, force_grouping=True),
+                )
+            )
         old = line.amount
         line.amount = amount
         line.save(update_fields=["amount"])
@@ -171,7 +186,13 @@ def payment_date_change(
         payment = models.Payment.objects.select_for_update().select_related("company").get(pk=payment_id)
         access.require_role(user=user, company=payment.company, role=models.SimRole.APPROVER)
         if not payment.can_amend():
-            raise AmendRefused(f"{payment.reference} is {payment.get_status_display()}: it cannot be changed")
+            raise AmendRefused(
+                format_lazy(
+                    _("{reference} is {status}: it cannot be changed"),
+                    reference=payment.reference,
+                    status=_(payment.get_status_display()),
+                )
+            )
         if requested_date < timezone.localdate(now):
             raise AmendRefused("the date cannot be in the past")
         old = payment.requested_date

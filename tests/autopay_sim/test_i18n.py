@@ -170,3 +170,22 @@ def test_the_bank_day_button_shows_the_day_in_norwegian(client, approver, time_m
         user=approver.user, company=approver.company, role=models.SimRole.ADMINISTRATOR
     )
     assert "Kjør bankdag (17.11.2026)" in _page(client, reverse("autopay_sim:home"), "nb")
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("nb", "det nye beløpet må være større enn 0 og mindre enn 32 071,33"),
+        ("en", "the new amount must be greater than 0 and less than 32,071.33"),
+    ],
+)
+def test_a_refusal_is_told_in_the_browsers_language(client, line, language, expected):
+    response = client.post(
+        reverse("autopay_sim:line-amount", args=[line.payment.reference, line.pk]),
+        {"amount": "40000"},
+        HTTP_ACCEPT_LANGUAGE=language,
+        follow=True,
+    )
+    assert expected in response.content.decode()
+    line.refresh_from_db()
+    assert line.amount == Decimal("32071.33")
