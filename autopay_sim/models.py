@@ -7,7 +7,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
 
 class SimCompany(models.Model):
@@ -263,6 +263,34 @@ class PaymentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.payment.reference} {self.kind} by {self.actor} at {self.at:%Y-%m-%d %H:%M}"
+
+    def kind_label(self) -> str:
+        """What happened, in the active language (the stored kind when it has no label)."""
+        return str(EVENT_KIND_LABELS.get(self.kind, self.kind))
+
+    def from_label(self) -> str:
+        return _status_label(self.from_status)
+
+    def to_label(self) -> str:
+        return _status_label(self.to_status)
+
+
+# The kinds of payment events the simulator's services write, as its pages name them.
+EVENT_KIND_LABELS = {
+    "uploaded": gettext_lazy("Uploaded"),
+    "status": gettext_lazy("Payment status"),
+    "line_status": gettext_lazy("Line status"),
+    "approval": gettext_lazy("Approval"),
+    "amount_reduced": gettext_lazy("Amount reduced"),
+    "date_changed": gettext_lazy("Date changed"),
+}
+
+
+def _status_label(code: str) -> str:
+    """An AutoPay status code as its label in the active language; another text as it is."""
+    if code in AutoPayStatus.values:
+        return gettext(AutoPayStatus(code).label)
+    return code
 
 
 class Approval(models.Model):

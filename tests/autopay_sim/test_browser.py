@@ -62,4 +62,4 @@ def test_approver_approves_a_payment_with_a_totp_code(live_server, transactional
     payment.refresh_from_db()
     assert (shown, payment.status) == ("Approved", models.AutoPayStatus.APPROVED)
     # The events shown name the approval, by whom, with two-factor.
-    assert ("approval" in events, "kari" in events, "with two-factor" in events) == (True, True, True)
+    assert ("Approval" in events, "kari" in events, "with two-factor" in events) == (True, True, True)

@@ -189,3 +189,25 @@ def test_a_refusal_is_told_in_the_browsers_language(client, line, language, expe
     assert expected in response.content.decode()
     line.refresh_from_db()
     assert line.amount == Decimal("32071.33")
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("nb", "<td>Linjestatus</td>"), ("en", "<td>Line status</td>")],
+)
+def test_the_payment_pages_events_name_what_happened_in_the_browsers_language(
+    client, line, language, expected
+):
+    models.PaymentEvent.objects.create(
+        payment=line.payment,
+        line=line,
+        kind="line_status",
+        from_status=models.AutoPayStatus.NEW,
+        to_status=models.AutoPayStatus.APPROVED,
+        actor="bank",
+        at=datetime.datetime(2026, 11, 17, 9, 0, tzinfo=datetime.UTC),
+    )
+    page = _page(client, reverse("autopay_sim:payment", args=[line.payment.reference]), language)
+    approved = "Godkjent" if language == "nb" else "Approved"
+    assert expected in page
+    assert f"<td>{approved}</td>" in page
