@@ -404,6 +404,9 @@ def _copy_limit(
     )
     payables = ledger_models.Account.objects.get(company=company, number="2400").pk
     bank_account = ledger_models.Account.objects.get(company=company, number="1920").pk
+    payment_lines = list(
+        models.PaymentLine.objects.filter(company=company).order_by("id").values_list("id", flat=True)
+    )
     started = time.perf_counter()
     elapsed = 0.0
     try:
@@ -459,10 +462,14 @@ def _copy_limit(
             ) as copy:
                 for seq in range(messages):
                     copy.write_row((uuid.uuid4(), company.pk, seq + 1, "line_status", now))
+            # Each line to 6 Posted with one of the vouchers just written, as the poll writes a posted
+            # line: its voucher changes an indexed value, so that this cannot be a heap-only update of the
+            # lines the poll has left in 6 Posted already.
             cursor.execute(
-                "UPDATE payments_paymentline SET status = %s, posted_at = %s, status_changed_at = %s "
-                "WHERE company_id = %s",
-                [models.LineStatus.POSTED.value, now, now, company.pk],
+                "UPDATE payments_paymentline AS l SET status = %s, voucher_id = v.voucher_id, "
+                "posted_at = %s, status_changed_at = %s "
+                "FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, voucher_id) WHERE l.id = v.id",
+                [models.LineStatus.POSTED.value, now, now, payment_lines, voucher_ids[: len(payment_lines)]],
             )
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             elapsed = time.perf_counter() - started

@@ -88,7 +88,7 @@ def proposal_candidates(
 def items_held_by_lines(*, items: QuerySet[ledger_models.OpenItem]) -> QuerySet[models.PaymentLine]:
     """Return the lines that hold one of the items (a line that is neither rejected, cancelled nor posted)."""
     return models.PaymentLine.objects.filter(
-        open_item__in=items.values("pk"), status__in=models.LINE_STATUSES_HOLDING_ITEM
+        open_item__in=items.values("pk"), phase__in=models.LINE_PHASES_HOLDING_ITEM
     )
 
 

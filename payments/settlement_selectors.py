@@ -16,7 +16,9 @@ def payment_lines_awaiting_batch(
 ) -> QuerySet[models.PaymentLine]:
     """Return the settled lines (5) waiting for the accountant's "create accounting batch"."""
     return (
-        models.PaymentLine.objects.filter(company__in=companies, status=models.LineStatus.SETTLED)
+        models.PaymentLine.objects.filter(
+            company__in=companies, phase=models.LinePhase.SETTLED, status=models.LineStatus.SETTLED
+        )
         .select_related("payment", "supplier", "company")
         .order_by("value_date", "id")
     )
@@ -30,7 +32,7 @@ def payment_lines_settlement_missing(
     return (
         models.PaymentLine.objects.filter(
             company__in=companies,
-            status__in=[models.LineStatus.TRANSFERRED, models.LineStatus.ACKNOWLEDGED],
+            phase=models.LinePhase.AT_AUTOPAY,
             payment__payment_date__lte=latest,
         )
         .select_related("payment", "supplier", "company")

@@ -8,7 +8,7 @@ their voucher. Everything goes through the ledger's bulk services, in the caller
 
 import dataclasses
 import datetime
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -85,11 +85,22 @@ def settled_lines_post(
 
 @dataclasses.dataclass(frozen=True)
 class Settling:
-    """A line reaching 5 Settled in the caller's transaction, with what AutoPay reported it paid."""
+    """A line reaching 5 Settled in the caller's transaction, with what AutoPay reported it paid.
+
+    The caller has read the line already (its payment, supplier, item and bank partner's account), so that
+    posting it needs no second read of the lines: only the items' remainders are read here.
+    """
 
     id: int
     amount_paid: Decimal | None
     value_date: datetime.date | None
+    payment_id: int
+    payment_number: int
+    end_to_end_id: str
+    supplier_id: int
+    open_item_id: int
+    gl_account_no: str
+    currency: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,9 +124,41 @@ def settling_lines_post(
 
     :raises django.db.DatabaseError: when the database refuses the writes.
     """
-    reported = {line.id: line for line in lines}
-    loaded = _lines_load(company=company, line_ids=sorted(reported), status=None, reported=reported)
+    remaining = _items_remaining(company=company, item_ids=[line.open_item_id for line in lines])
+    loaded = [
+        _Line(
+            id=line.id,
+            payment_id=line.payment_id,
+            payment_number=line.payment_number,
+            end_to_end_id=line.end_to_end_id,
+            supplier_id=line.supplier_id,
+            open_item_id=line.open_item_id,
+            item_remaining=remaining.get(line.open_item_id, Decimal(0)),
+            amount_paid=line.amount_paid,
+            value_date=line.value_date,
+            gl_account_no=line.gl_account_no,
+            currency=line.currency,
+        )
+        for line in sorted(lines, key=lambda line: line.id)
+    ]
     return _lines_post(company=company, lines=loaded, now=now, user_id=None)
+
+
+def _items_remaining(*, company: company_models.Company, item_ids: Sequence[int]) -> dict[int, Decimal]:
+    """Return the remainder of each of the company's open items given, by id."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT id, remaining_amount FROM ledger_openitem "
+                "WHERE company_id = %s AND id = ANY(%s::bigint[])",
+                [company.pk, sqlarrays.ints(item_ids)],
+            )
+            return dict(cursor.fetchall())
+    return dict(
+        ledger_models.OpenItem.objects.filter(company=company, pk__in=list(item_ids)).values_list(
+            "id", "remaining_amount"
+        )
+    )
 
 
 def _lines_post(
@@ -174,14 +217,8 @@ def _lines_post(
     return Posting(batch=batch, vouchers=vouchers, problems=problems, events=events)
 
 
-def _lines_load(
-    *,
-    company: company_models.Company,
-    line_ids: Sequence[int],
-    status: int | None,
-    reported: Mapping[int, Settling] | None = None,
-) -> list[_Line]:
-    """Return the lines to post; with `reported`, their amount paid and value date are taken from it.
+def _lines_load(*, company: company_models.Company, line_ids: Sequence[int], status: int) -> list[_Line]:
+    """Return the company's lines given that are in `status`.
 
     Not locked: the lines' write moves only lines still in the status read and checks it moved them all.
     """
@@ -195,46 +232,29 @@ def _lines_load(
                 "FROM payments_paymentline l JOIN payments_payment p ON p.id = l.payment_id "
                 "JOIN company_bankpartner b ON b.id = p.bank_partner_id "
                 "JOIN ledger_openitem o ON o.id = l.open_item_id "
-                "WHERE l.company_id = %s AND l.id = ANY(%s::bigint[]) "
-                "AND (%s::smallint IS NULL OR l.status = %s) ORDER BY l.id",
-                [company.pk, sqlarrays.ints(line_ids), status, status],
+                "WHERE l.company_id = %s AND l.id = ANY(%s::bigint[]) AND l.status = %s ORDER BY l.id",
+                [company.pk, sqlarrays.ints(line_ids), status],
             )
             rows = cursor.fetchall()
     else:
-        lines = models.PaymentLine.objects.filter(company=company, pk__in=list(line_ids))
-        if status is not None:
-            lines = lines.filter(status=status)
-        rows = lines.order_by("id").values_list(
-            "id",
-            "payment_id",
-            "payment__number",
-            "end_to_end_id",
-            "supplier_id",
-            "open_item_id",
-            "open_item__remaining_amount",
-            "amount_paid",
-            "value_date",
-            "payment__bank_partner__gl_account_no",
-            "currency",
+        rows = (
+            models.PaymentLine.objects.filter(company=company, pk__in=list(line_ids), status=status)
+            .order_by("id")
+            .values_list(
+                "id",
+                "payment_id",
+                "payment__number",
+                "end_to_end_id",
+                "supplier_id",
+                "open_item_id",
+                "open_item__remaining_amount",
+                "amount_paid",
+                "value_date",
+                "payment__bank_partner__gl_account_no",
+                "currency",
+            )
         )
-    if reported is None:
-        return [_Line(*row) for row in rows]
-    return [
-        _Line(
-            id=row[0],
-            payment_id=row[1],
-            payment_number=row[2],
-            end_to_end_id=row[3],
-            supplier_id=row[4],
-            open_item_id=row[5],
-            item_remaining=row[6],
-            amount_paid=reported[row[0]].amount_paid,
-            value_date=reported[row[0]].value_date,
-            gl_account_no=row[9],
-            currency=row[10],
-        )
-        for row in rows
-    ]
+    return [_Line(*row) for row in rows]
 
 
 def _line_problem(*, line: _Line, payables: int | None, bank_accounts: dict[str, int]) -> str:

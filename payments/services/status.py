@@ -64,6 +64,7 @@ def transition_problem(*, current: int, new: int) -> str:
 @dataclasses.dataclass
 class _LineState:
     id: int
+    end_to_end_id: str
     payment_id: int
     status: int
     autopay_status: str
@@ -73,6 +74,12 @@ class _LineState:
     bank_reference: str
     settled_at: datetime.datetime | None
     post_settlement: bool
+    # What posting its settlement needs (`settlement.Settling`).
+    payment_number: int
+    supplier_id: int
+    open_item_id: int
+    gl_account_no: str
+    currency: str
     loaded_status: int = 0
     voucher_id: int | None = None
     posted_at: datetime.datetime | None = None
@@ -211,11 +218,18 @@ def line_status_messages_apply(
                 company=company,
                 lines=[
                     settlement.Settling(
-                        id=line_id,
-                        amount_paid=by_id[line_id].amount_paid,
-                        value_date=by_id[line_id].value_date,
+                        id=line.id,
+                        amount_paid=line.amount_paid,
+                        value_date=line.value_date,
+                        payment_id=line.payment_id,
+                        payment_number=line.payment_number,
+                        end_to_end_id=line.end_to_end_id,
+                        supplier_id=line.supplier_id,
+                        open_item_id=line.open_item_id,
+                        gl_account_no=line.gl_account_no,
+                        currency=line.currency,
                     )
-                    for line_id in sorted(settled)
+                    for line in (by_id[line_id] for line_id in sorted(settled))
                 ],
                 now=now,
             )
@@ -265,6 +279,11 @@ _LOADED = (
     "bank_reference",
     "settled_at",
     "payment__bank_partner__ebf_post_settlement",
+    "payment__number",
+    "supplier_id",
+    "open_item_id",
+    "payment__bank_partner__gl_account_no",
+    "currency",
 )
 
 
@@ -280,7 +299,8 @@ def _lines_load(*, company: company_models.Company, prepared: PreparedMessages) 
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT l.id, l.end_to_end_id, l.payment_id, l.status, l.autopay_status, l.reason, "
-                "l.amount_paid, l.value_date, l.bank_reference, l.settled_at, b.ebf_post_settlement "
+                "l.amount_paid, l.value_date, l.bank_reference, l.settled_at, b.ebf_post_settlement, "
+                "p.number, l.supplier_id, l.open_item_id, b.gl_account_no, l.currency "
                 "FROM payments_paymentline l JOIN payments_payment p ON p.id = l.payment_id "
                 "JOIN company_bankpartner b ON b.id = p.bank_partner_id "
                 "WHERE l.company_id = %s AND l.end_to_end_id = ANY(%s::text[]) ORDER BY l.id",
@@ -296,6 +316,7 @@ def _lines_load(*, company: company_models.Company, prepared: PreparedMessages) 
     return {
         row[1]: _LineState(
             id=row[0],
+            end_to_end_id=row[1],
             payment_id=row[2],
             status=row[3],
             autopay_status=row[4],
@@ -305,6 +326,11 @@ def _lines_load(*, company: company_models.Company, prepared: PreparedMessages) 
             bank_reference=row[8],
             settled_at=row[9],
             post_settlement=row[10],
+            payment_number=row[11],
+            supplier_id=row[12],
+            open_item_id=row[13],
+            gl_account_no=row[14],
+            currency=row[15],
             loaded_status=row[3],
         )
         for row in rows

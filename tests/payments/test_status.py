@@ -4,6 +4,7 @@ import uuid
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from autopay_erp import models as erp_models
@@ -41,6 +42,32 @@ def test_approval_moves_the_lines_to_acknowledged(autopay_url, today, now):
     outgoing_world.sim_approve_all(org_no=world.company.org_no, now=now)
     poll_now(world)
     assert {line.status for line in world.lines()} == {models.LineStatus.ACKNOWLEDGED}
+
+
+def line_updates() -> tuple[int, int]:
+    """Return PostgreSQL's count of updates of payment lines so far, and of those heap-only."""
+    with connection.cursor() as cursor:
+        # This backend's counts are reported when it is next idle, i.e. before the query below.
+        cursor.execute("SELECT pg_stat_force_next_flush()")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'payments_paymentline'"
+        )
+        row = cursor.fetchone()
+    return row[0], row[1]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's heap-only updates")
+def test_the_approvals_page_writes_each_line_heap_only(autopay_url, today, now):
+    world = uploaded_world(today=today, now=now, count=6)
+    outgoing_world.sim_approve_all(org_no=world.company.org_no, now=now)
+    updates, heap_only = line_updates()
+    poll_now(world)
+    after, after_heap_only = line_updates()
+    assert {line.status for line in world.lines()} == {models.LineStatus.ACKNOWLEDGED}
+    # Each line written once, in its own page, with no new index entry.
+    assert (after - updates, after_heap_only - heap_only) == (6, 6)
 
 
 def test_the_autopay_status_of_the_last_message_is_kept(autopay_url, today, now):
