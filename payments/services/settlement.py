@@ -148,12 +148,13 @@ def _items_remaining(*, company: company_models.Company, item_ids: Sequence[int]
     """Return the remainder of each of the company's open items given, by id."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
+            # By primary key alone, the company checked here: with the company in the condition, PostgreSQL
+            # may also scan the company's index of all its items (a bitmap AND) for every page.
             cursor.execute(
-                "SELECT id, remaining_amount FROM ledger_openitem "
-                "WHERE company_id = %s AND id = ANY(%s::bigint[])",
-                [company.pk, sqlarrays.ints(item_ids)],
+                "SELECT id, remaining_amount, company_id FROM ledger_openitem WHERE id = ANY(%s::bigint[])",
+                [sqlarrays.ints(item_ids)],
             )
-            return dict(cursor.fetchall())
+            return {row[0]: row[1] for row in cursor.fetchall() if row[2] == company.pk}
     return dict(
         ledger_models.OpenItem.objects.filter(company=company, pk__in=list(item_ids)).values_list(
             "id", "remaining_amount"
