@@ -175,7 +175,7 @@ def _post(
     with transaction.atomic():
         ledger_accounts = posting.accounts_of(company=company)
         batch = ledger_services.batch_create(
-            company=company, description="Incoming payments from AutoPay", source="incoming", now=now
+            company=company, description=_("Incoming payments from AutoPay"), source="incoming", now=now
         )
         posting.payments_take(
             company=company,

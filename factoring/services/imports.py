@@ -241,7 +241,10 @@ def _import(
             }
             ledger_accounts = posting.accounts_of(company=company)
             batch = ledger_services.batch_create(
-                company=company, description=f"Incoming file {filename}"[:200], source="incoming", now=now
+                company=company,
+                description=(_("Incoming file %(name)s") % {"name": filename})[:200],
+                source="incoming",
+                now=now,
             )
             parsed = parsers.open_file(reader)  # type: ignore[arg-type]
             counts = {"read": 0, "imported": 0, "skipped": 0}

@@ -14,6 +14,8 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
+from django.utils import formats, timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from company import models as company_models
@@ -27,7 +29,7 @@ from payments.services import events as events_service
 
 # The voucher series settlements are posted in; made for a company the first time it is needed.
 SETTLEMENT_SERIES_CODE = "UTB"
-SETTLEMENT_SERIES_NAME = "Outgoing payments (AutoPay)"
+SETTLEMENT_SERIES_NAME = _("Outgoing payments (AutoPay)")
 
 
 class SettlementError(Exception):
@@ -282,17 +284,23 @@ def _post(
     now: datetime.datetime,
 ) -> tuple[ledger_models.Batch, list[int]]:
     series, _created = ledger_models.VoucherSeries.objects.get_or_create(
-        company=company, code=SETTLEMENT_SERIES_CODE, defaults={"name": SETTLEMENT_SERIES_NAME}
+        company=company, code=SETTLEMENT_SERIES_CODE, defaults={"name": str(SETTLEMENT_SERIES_NAME)}
     )
+    # Stored texts, in the language active when posting (the installation's in a worker, a user's on a page).
+    at = formats.date_format(timezone.localtime(now), "SHORT_DATETIME_FORMAT")
     batch = ledger_services.batch_create(
-        company=company, description=f"AutoPay settlement {now:%Y-%m-%d %H:%M}", source="settlement", now=now
+        company=company,
+        description=gettext("AutoPay settlement %(at)s") % {"at": at},
+        source="settlement",
+        now=now,
     )
+    template = gettext("Payment %(number)s %(reference)s")
     vouchers = []
     for line in lines:
         # Both checked by _line_problem.
         assert line.amount_paid is not None
         assert line.value_date is not None
-        text = f"Payment {line.payment_number} {line.end_to_end_id}"
+        text = template % {"number": line.payment_number, "reference": line.end_to_end_id}
         vouchers.append(
             ledger_services.VoucherSpec(
                 date=line.value_date,

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
 from autopay_erp import poll
@@ -91,6 +91,27 @@ def test_settlement_vouchers_balance(autopay_url, today, now):
 def test_a_settlement_voucher_is_dated_the_value_date(autopay_url, today, now):
     world = settled_world(today=today, now=now, count=1)
     assert ledger_models.Voucher.objects.get(company=world.company).date == today
+
+
+@pytest.mark.parametrize(
+    ("language", "series", "batch", "voucher"),
+    [
+        ("nb", "Utgående betalinger (AutoPay)", "AutoPay-avregning ", "Utbetaling "),
+        ("en", "Outgoing payments (AutoPay)", "AutoPay settlement ", "Payment "),
+    ],
+)
+def test_a_settlement_is_written_in_the_language_of_its_posting(
+    autopay_url, today, now, language, series, batch, voucher
+):
+    with translation.override(language):
+        world = settled_world(today=today, now=now, count=1)
+    posted = ledger_models.Voucher.objects.select_related("series", "batch").get(company=world.company)
+    line = world.lines()[0]
+    assert (posted.series.name, posted.batch.description[: len(batch)], posted.description) == (
+        series,
+        batch,
+        f"{voucher}{line.payment.number} {line.end_to_end_id}",
+    )
 
 
 def test_settlement_closes_the_suppliers_item(autopay_url, today, now):
