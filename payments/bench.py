@@ -100,7 +100,9 @@ def settlement_bench(
         cpu = bulk_bench.cpu_since(cpu_before)
     if not result.ok:
         raise RuntimeError(f"The poll did not reach the end of the feed: {result.error}")
-    posted = models.PaymentLine.objects.filter(company=world.company, status=models.LineStatus.POSTED).count()
+    posted = models.PaymentLine.objects.filter(
+        company=world.company, phase=models.LinePhase.POSTED, status=models.LineStatus.POSTED
+    ).count()
     if posted != size:
         raise RuntimeError(f"{posted} of {size} lines were posted.")
 
@@ -407,6 +409,8 @@ def _copy_limit(
     payment_lines = list(
         models.PaymentLine.objects.filter(company=company).order_by("id").values_list("id", flat=True)
     )
+    if len(payment_lines) != size:
+        raise RuntimeError(f"{len(payment_lines)} lines for {size} vouchers.")
     started = time.perf_counter()
     elapsed = 0.0
     try:
@@ -469,7 +473,7 @@ def _copy_limit(
                 "UPDATE payments_paymentline AS l SET status = %s, voucher_id = v.voucher_id, "
                 "posted_at = %s, status_changed_at = %s "
                 "FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, voucher_id) WHERE l.id = v.id",
-                [models.LineStatus.POSTED.value, now, now, payment_lines, voucher_ids[: len(payment_lines)]],
+                [models.LineStatus.POSTED.value, now, now, payment_lines, voucher_ids],
             )
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             elapsed = time.perf_counter() - started

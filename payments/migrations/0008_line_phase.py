@@ -3,14 +3,17 @@
 from django.db import migrations, models
 
 
-def _fillfactor(value):
-    def run(apps, schema_editor):
-        # Room in each page of lines for the next version of its lines: a status step that changes no indexed
-        # value is then written heap-only (no new index entries), see payments.models.LinePhase.
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(f"ALTER TABLE payments_paymentline SET (fillfactor = {value:d})")
+def _fillfactor_set(apps, schema_editor):
+    # Room in each page of lines for the next version of its lines: a status step that changes no indexed
+    # value is then written heap-only (no new index entries), see payments.models.LinePhase. Set before the
+    # generated column is added, whose rewrite of the table then leaves that room in the lines already there.
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("ALTER TABLE payments_paymentline SET (fillfactor = 50)")
 
-    return run
+
+def _fillfactor_reset(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("ALTER TABLE payments_paymentline RESET (fillfactor)")
 
 
 class Migration(migrations.Migration):
@@ -22,6 +25,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(_fillfactor_set, _fillfactor_reset),
         migrations.RemoveConstraint(
             model_name='paymentline',
             name='paymentline_one_active_line_per_item',
@@ -43,5 +47,4 @@ class Migration(migrations.Migration):
             model_name='paymentline',
             constraint=models.UniqueConstraint(condition=models.Q(('phase__in', [1, 2, 5])), fields=('open_item',), name='paymentline_one_active_line_per_item'),
         ),
-        migrations.RunPython(_fillfactor(50), _fillfactor(100)),
     ]

@@ -52,7 +52,8 @@ class _Line:
     end_to_end_id: str
     supplier_id: int
     open_item_id: int
-    item_remaining: Decimal
+    # None: the item is not the company's (or not there).
+    item_remaining: Decimal | None
     amount_paid: Decimal | None
     value_date: datetime.date | None
     gl_account_no: str
@@ -135,7 +136,7 @@ def settling_lines_post(
             end_to_end_id=line.end_to_end_id,
             supplier_id=line.supplier_id,
             open_item_id=line.open_item_id,
-            item_remaining=remaining.get(line.open_item_id, Decimal(0)),
+            item_remaining=remaining.get(line.open_item_id),
             amount_paid=line.amount_paid,
             value_date=line.value_date,
             gl_account_no=line.gl_account_no,
@@ -270,6 +271,8 @@ def _line_problem(*, line: _Line, payables: int | None, bank_accounts: dict[str,
         return where + "AutoPay reported no amount paid: nothing to post"
     if line.value_date is None:
         return where + "AutoPay reported no value date"
+    if line.item_remaining is None:
+        return where + f"its open item {line.open_item_id} is not one of the company's"
     if line.amount_paid > line.item_remaining:
         return where + f"paid {line.amount_paid}, more than the item's remainder {line.item_remaining}"
     return ""
