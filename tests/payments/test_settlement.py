@@ -107,6 +107,7 @@ def test_a_settlement_is_written_in_the_language_of_its_posting(
         world = settled_world(today=today, now=now, count=1)
     posted = ledger_models.Voucher.objects.select_related("series", "batch").get(company=world.company)
     line = world.lines()[0]
+    assert posted.batch is not None
     assert (posted.series.name, posted.batch.description[: len(batch)], posted.description) == (
         series,
         batch,
