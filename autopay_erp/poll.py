@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, connections, transaction
 from django.db.models import F, Q
 from psycopg import errors as psycopg_errors
 
@@ -53,9 +53,12 @@ HANDLERS: dict[str, Handler] = {
     autopay_messages.LineStatusMessage.type: payment_status.line_status_messages_apply,
     autopay_messages.IncomingPaymentMessage.type: factoring_services.incoming_payment_messages_apply,
 }
-# What a handler can work out from its messages alone, in the thread that fetches the page while the page
-# before is applied: messages -> what the handler takes as `prepared` with those very messages.
-PREPARERS: dict[str, Callable[[Any], object]] = {
+# What a handler can work out before the page's transaction, in the thread that fetches the page while the
+# page before is applied: (messages, company=, before=, read_ahead=) -> what the handler takes as `prepared`
+# with those very messages. `before`: what this preparer made of the page before in this poll (None when that
+# page had none of these messages, or this is the poll's first page); `read_ahead`: the preparer may read the
+# database in this thread's own connection (PostgreSQL), which does not see the page before until it commits.
+PREPARERS: dict[str, Callable[..., object]] = {
     autopay_messages.LineStatusMessage.type: payment_status.line_status_messages_prepare,
 }
 
@@ -144,65 +147,97 @@ def company_poll(
         with factory(company=company) as client, concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
             limit = page_size or settings.AUTOPAY_POLL_PAGE_SIZE
 
-            def fetch(position: int) -> _Prepared:
+            def fetch(position: int, before: _Prepared | None) -> _Prepared:
                 # Split and formatted here, in the thread that fetches, while the page before is applied.
                 return _prepared(
-                    page=client.messages_tolerant(after=position, limit=limit), company=company, copy=ahead
+                    page=client.messages_tolerant(after=position, limit=limit),
+                    company=company,
+                    ahead=ahead,
+                    before=before,
                 )
 
             # On SQLite the next page is fetched after the commit, not during: the simulator served by this
             # project writes to the same file, which the page's transaction holds.
             ahead = connection.vendor != "sqlite"
 
-            def submit(position: int) -> concurrent.futures.Future[_Prepared]:
+            def submit(position: int, before: _Prepared | None) -> concurrent.futures.Future[_Prepared]:
                 if ahead:
-                    return pool.submit(fetch, position)
+                    return pool.submit(fetch, position, before)
                 later: concurrent.futures.Future[_Prepared] = concurrent.futures.Future()
                 try:
-                    later.set_result(fetch(position))
+                    later.set_result(fetch(position, before))
                 except autopay_errors.AutoPayError as exc:
                     later.set_exception(exc)
                 return later
 
-            pending = submit(start)
-            position = start
-            while True:
-                waiting = time.perf_counter()
-                try:
-                    prepared = pending.result()
-                except autopay_errors.AutoPayError as exc:
-                    result.error = f"AutoPay: {exc}"
-                    logger.warning("poll of %s stopped at %s: %s", company.org_no, position, exc)
-                    break
-                finally:
-                    result.wait_seconds += time.perf_counter() - waiting
-                page = prepared.page
-                if not page.messages and not page.malformed:
-                    break
-                # A page that does not move past `position` (only messages seen before) is applied, then the
-                # poll ends: asking again would bring the same page.
-                more = page.next_after > position and (max_pages is None or result.pages + 1 < max_pages)
-                if more:
-                    pending = submit(page.next_after)
-                with collector.collector_paused():
-                    expected = _page_apply(
-                        company=company,
-                        owner=owner,
-                        expected=expected,
-                        prepared=prepared,
-                        result=result,
-                        now=clock(),
-                    )
-                result.last_seq = expected
-                position = max(position, page.next_after)
-                if not more:
-                    break
+            try:
+                _pages_poll(
+                    company=company,
+                    owner=owner,
+                    start=start,
+                    expected=expected,
+                    max_pages=max_pages,
+                    submit=submit,
+                    result=result,
+                    clock=clock,
+                )
+            finally:
+                if ahead:
+                    # The fetching thread's own database connection, if a preparer opened one.
+                    pool.submit(connections.close_all).result()
     except (PollLeaseLost, payment_errors.LinesChangedMeanwhile) as exc:
         # The page was rolled back; the next poll applies it again from where the cursor stands.
         result.error = str(exc)
     finally:
         _lease_give_back(company=company, owner=owner, result=result, now=clock())
     return result
+
+
+def _pages_poll(
+    *,
+    company: company_models.Company,
+    owner: str,
+    start: int,
+    expected: int,
+    max_pages: int | None,
+    submit: Callable[[int, "_Prepared | None"], concurrent.futures.Future["_Prepared"]],
+    result: PollResult,
+    clock: Clock,
+) -> None:
+    """Apply page after page from `start`, each fetched (by `submit`) while the page before is applied."""
+    pending = submit(start, None)
+    position = start
+    while True:
+        waiting = time.perf_counter()
+        try:
+            prepared = pending.result()
+        except autopay_errors.AutoPayError as exc:
+            result.error = f"AutoPay: {exc}"
+            logger.warning("poll of %s stopped at %s: %s", company.org_no, position, exc)
+            break
+        finally:
+            result.wait_seconds += time.perf_counter() - waiting
+        page = prepared.page
+        if not page.messages and not page.malformed:
+            break
+        # A page that does not move past `position` (only messages seen before) is applied, then the
+        # poll ends: asking again would bring the same page.
+        more = page.next_after > position and (max_pages is None or result.pages + 1 < max_pages)
+        if more:
+            pending = submit(page.next_after, prepared)
+        with collector.collector_paused():
+            expected = _page_apply(
+                company=company,
+                owner=owner,
+                expected=expected,
+                prepared=prepared,
+                result=result,
+                now=clock(),
+            )
+        result.last_seq = expected
+        position = max(position, page.next_after)
+        if not more:
+            break
 
 
 def _page_apply(
@@ -461,19 +496,29 @@ class _Prepared:
 
 
 def _prepared(
-    *, page: autopay_messages.TolerantMessagePage, company: company_models.Company, copy: bool
+    *,
+    page: autopay_messages.TolerantMessagePage,
+    company: company_models.Company,
+    ahead: bool,
+    before: _Prepared | None = None,
 ) -> _Prepared:
-    """Prepare the page; `copy`: with its COPY text (PostgreSQL)."""
+    """Prepare the page; `ahead`: with its COPY text, and the preparers may read ahead (PostgreSQL)."""
     fresh, malformed, rows, repeated = _page_fresh(page=page, done=set())
     by_type = _by_type(fresh)
     return _Prepared(
         company_id=company.pk,
         by_type=by_type,
-        ready={kind: PREPARERS[kind](batch) for kind, batch in by_type.items() if kind in PREPARERS},
+        ready={
+            kind: PREPARERS[kind](
+                batch, company=company, before=before.ready.get(kind) if before else None, read_ahead=ahead
+            )
+            for kind, batch in by_type.items()
+            if kind in PREPARERS
+        },
         page=page,
         fresh=fresh,
         malformed=malformed,
         rows=rows,
         repeated=repeated,
-        copy_text=_applied_copy_text(company_id=company.pk, rows=rows, at=_AT) if copy else "",
+        copy_text=_applied_copy_text(company_id=company.pk, rows=rows, at=_AT) if ahead else "",
     )

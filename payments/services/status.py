@@ -1,6 +1,7 @@
 """Applying AutoPay's line-status messages to payment lines, a page at a time and set-based.
 
-One query loads the lines a page names, the transitions are decided in memory in feed order, lines reaching 5
+One query loads the lines a page names (in a poll, read ahead while the page before is applied, and
+corrected by what that page wrote), the transitions are decided in memory in feed order, lines reaching 5
 Settled whose bank partner posts settlements automatically are posted (`settlement.settling_lines_post`), one
 UPDATE writes each changed line once (settled and posted lines straight to 6 Posted), one COPY writes their
 events (one per line and page, listing its statuses, and one per posting), one UPDATE derives the payments'
@@ -12,12 +13,13 @@ import contextlib
 import dataclasses
 import datetime
 import json
+import logging
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 
 from autopay_client import messages as autopay_messages
 from autopay_client.statuses import ErpLineStatus
@@ -26,6 +28,8 @@ from ledger import sqlarrays
 from payments import models
 from payments.services import errors, settlement
 from payments.services import events as events_service
+
+logger = logging.getLogger(__name__)
 
 Anomalies = list[tuple[uuid.UUID, str]]
 
@@ -100,7 +104,7 @@ class _Step:
     tail: str
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass
 class PreparedMessages:
     """A page's line-status messages worked out before their transaction (`line_status_messages_prepare`)."""
 
@@ -109,12 +113,24 @@ class PreparedMessages:
     end_to_end_ids: frozenset[str]
     # Their array literal (PostgreSQL).
     end_to_end_literal: str
+    # Read ahead, outside the page's transaction: the lines the messages name, as `_lines_load` reads them, by
+    # end-to-end id; None when not read ahead.
+    lines_read: "dict[str, _LineState] | None" = None
+    # The page before in the same poll, as prepared, read ahead before that page was applied (its writes are
+    # not in `lines_read`): its apply leaves in `lines_written` the lines it wrote, as written.
+    before: "PreparedMessages | None" = None
+    lines_written: "dict[str, _LineState] | None" = None
 
 
 def line_status_messages_prepare(
     messages: Sequence[autopay_messages.LineStatusMessage],
+    *,
+    company: company_models.Company | None = None,
+    before: "PreparedMessages | None" = None,
+    read_ahead: bool = False,
 ) -> PreparedMessages:
-    """Work out what needs no database, so that a poll can do it while it applies the page before."""
+    """Work out what can be done before the page's transaction, so that a poll does it while it applies the
+    page before: each message's step, and with `read_ahead` (and `company`) the lines the messages name."""
     steps = []
     for message in messages:
         new = int(message.erp_status)
@@ -138,12 +154,22 @@ def line_status_messages_prepare(
             )
         )
     end_to_end_ids = frozenset(m.end_to_end_id for m in messages)
-    return PreparedMessages(
+    prepared = PreparedMessages(
         messages=messages,
         steps=steps,
         end_to_end_ids=end_to_end_ids,
         end_to_end_literal=sqlarrays.texts(end_to_end_ids),
+        before=before,
     )
+    if read_ahead and company is not None and connection.vendor == "postgresql":
+        try:
+            prepared.lines_read = _lines_query(
+                company=company, end_to_end_literal=prepared.end_to_end_literal
+            )
+        except DatabaseError:
+            # Then read in the page's transaction, as without reading ahead.
+            logger.warning("reading ahead the lines of a page failed", exc_info=True)
+    return prepared
 
 
 def line_status_messages_apply(
@@ -170,6 +196,8 @@ def line_status_messages_apply(
     anomalies: Anomalies = []
     with transaction.atomic():
         lines = _lines_load(company=company, prepared=prepared)
+        # What the next page, read ahead meanwhile, cannot have seen (set again below once written).
+        prepared.lines_written = None
         settled: dict[int, uuid.UUID] = {}
         settled_status = ErpLineStatus.SETTLED
         for step in prepared.steps:
@@ -199,6 +227,7 @@ def line_status_messages_apply(
                     settled[line.id] = message.id
         changed = [line for line in lines.values() if line.steps]
         if not changed:
+            prepared.lines_written = {}
             return anomalies
         events: list[events_service.EventRow] = [
             (
@@ -243,6 +272,10 @@ def line_status_messages_apply(
         _lines_write(lines=changed, now=now)
         events_service.events_write(company_id=company.pk, rows=events, at=now)
         payment_statuses_derive(payment_ids=sorted({line.payment_id for line in changed}))
+        prepared.lines_written = {
+            line.end_to_end_id: dataclasses.replace(line, loaded_status=line.status, steps=[])
+            for line in changed
+        }
     return anomalies
 
 
@@ -291,28 +324,50 @@ def _lines_load(*, company: company_models.Company, prepared: PreparedMessages) 
     """Return the company's lines the messages name, by end-to-end id.
 
     Not locked: the write checks each line still has the status read here (optimistic), which costs one
-    statement instead of a row lock per line.
+    statement instead of a row lock per line. Read ahead (`lines_read`), the lines are taken as read, but for
+    those the page before wrote since (as it wrote them) and those not seen ahead (read here). When the page
+    before was applied without leaving what it wrote, everything is read here.
     """
-    rows: Iterable[Sequence[Any]]
-    if connection.vendor == "postgresql":
-        # One array parameter rather than a placeholder per id, and no ORM on the way back.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT l.id, l.end_to_end_id, l.payment_id, l.status, l.autopay_status, l.reason, "
-                "l.amount_paid, l.value_date, l.bank_reference, l.settled_at, b.ebf_post_settlement, "
-                "p.number, l.supplier_id, l.open_item_id, b.gl_account_no, l.currency "
-                "FROM payments_paymentline l JOIN payments_payment p ON p.id = l.payment_id "
-                "JOIN company_bankpartner b ON b.id = p.bank_partner_id "
-                "WHERE l.company_id = %s AND l.end_to_end_id = ANY(%s::text[]) ORDER BY l.id",
-                [company.pk, prepared.end_to_end_literal],
-            )
-            rows = cursor.fetchall()
-    else:
-        rows = (
+    before, read = prepared.before, prepared.lines_read
+    # Read once: the link to the page before is not kept.
+    prepared.before, prepared.lines_read = None, None
+    if read is not None and before is not None and before.lines_written is None:
+        read = None
+    if read is None:
+        if connection.vendor == "postgresql":
+            return _lines_query(company=company, end_to_end_literal=prepared.end_to_end_literal)
+        return _lines_from_rows(
             models.PaymentLine.objects.filter(company=company, end_to_end_id__in=prepared.end_to_end_ids)
             .order_by("id")
             .values_list(*_LOADED)
         )
+    lines = dict(read)
+    if before is not None and before.lines_written:
+        for e2e, line in before.lines_written.items():
+            if e2e in prepared.end_to_end_ids:
+                lines[e2e] = dataclasses.replace(line, steps=[])
+    missing = prepared.end_to_end_ids - lines.keys()
+    if missing:
+        lines.update(_lines_query(company=company, end_to_end_literal=sqlarrays.texts(missing)))
+    return dict(sorted(lines.items(), key=lambda item: item[1].id))
+
+
+def _lines_query(*, company: company_models.Company, end_to_end_literal: str) -> dict[str, _LineState]:
+    """Read the company's lines of the end-to-end ids given (PostgreSQL: one array parameter, no ORM)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT l.id, l.end_to_end_id, l.payment_id, l.status, l.autopay_status, l.reason, "
+            "l.amount_paid, l.value_date, l.bank_reference, l.settled_at, b.ebf_post_settlement, "
+            "p.number, l.supplier_id, l.open_item_id, b.gl_account_no, l.currency "
+            "FROM payments_paymentline l JOIN payments_payment p ON p.id = l.payment_id "
+            "JOIN company_bankpartner b ON b.id = p.bank_partner_id "
+            "WHERE l.company_id = %s AND l.end_to_end_id = ANY(%s::text[]) ORDER BY l.id",
+            [company.pk, end_to_end_literal],
+        )
+        return _lines_from_rows(cursor.fetchall())
+
+
+def _lines_from_rows(rows: Iterable[Sequence[Any]]) -> dict[str, _LineState]:
     return {
         row[1]: _LineState(
             id=row[0],

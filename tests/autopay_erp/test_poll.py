@@ -2,10 +2,13 @@
 
 import datetime
 import io
+import time
 from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from autopay_erp import models, poll
@@ -13,6 +16,7 @@ from autopay_sim import models as sim_models
 from ledger import models as ledger_models
 from ledger import selectors as ledger_selectors
 from payments import models as payment_models
+from payments.services import status as payment_status
 from tests.payments import outgoing_world
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.sqlite]
@@ -49,6 +53,33 @@ def paid_world(
 
 def sim_message_count(world: outgoing_world.World) -> int:
     return sim_models.Message.objects.filter(company__org_no=world.company.org_no).count()
+
+
+def main_thread_line_reads(queries: CaptureQueriesContext) -> int:
+    return sum(1 for q in queries.captured_queries if "l.end_to_end_id = ANY" in q["sql"])
+
+
+@pytest.mark.postgresql_only  # on SQLite nothing is read ahead
+def test_a_poll_reads_each_pages_lines_ahead_and_takes_the_page_befores_writes_over_them(
+    autopay_url, today, now, monkeypatch
+):
+    # Pages of 5 of the 24 messages: a line's statuses straddle pages. Each page's transaction is held open a
+    # while, so that the next page's lines are read ahead before it commits: stale where it wrote them.
+    world = paid_world(today=today, now=now)
+    derive = payment_status.payment_statuses_derive
+
+    def slowly(**kwargs):
+        time.sleep(0.3)
+        derive(**kwargs)
+
+    monkeypatch.setattr(payment_status, "payment_statuses_derive", slowly)
+    with CaptureQueriesContext(connection) as queries:
+        result = poll.company_poll(company=world.company, clock=timezone.now, page_size=5)
+    assert (result.ok, result.pages, result.anomalies) == (True, 5, 0)
+    assert {line.status for line in world.lines()} == {payment_models.LineStatus.POSTED}
+    assert ledger_models.Voucher.objects.filter(company=world.company).count() == 6
+    # No page's lines read in its transaction: every one read ahead, in the fetching thread.
+    assert main_thread_line_reads(queries) == 0
 
 
 def test_a_poll_applies_every_message_and_posts_each_paid_line(autopay_url, today, now):
