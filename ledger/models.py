@@ -209,6 +209,14 @@ class VoucherSeries(models.Model):
         return f"{self.code} {self.name} ({self.company.org_no})"
 
 
+# How the sources that write batches are shown.
+BATCH_SOURCE_LABELS = {
+    "manual": _("manual"),
+    "settlement": _("outgoing payments"),
+    "incoming": _("incoming payments"),
+}
+
+
 class Batch(models.Model):
     """A journal batch: the vouchers one posting run wrote together."""
 
@@ -225,6 +233,10 @@ class Batch(models.Model):
 
     def __str__(self) -> str:
         return f"Batch {self.pk} {self.description} ({self.company.org_no})"
+
+    def source_label(self) -> str:
+        """What wrote it, in the user's language (the code itself for a source without a label)."""
+        return str(BATCH_SOURCE_LABELS.get(self.source, self.source))
 
 
 class Voucher(models.Model):

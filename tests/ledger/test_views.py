@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from ledger import models
 from tests.autopay_erp import builders
 from tests.company.factories import MembershipFactory
 from tests.ledger.factories import CustomerFactory, CustomerItemFactory, SupplierItemFactory
@@ -113,3 +114,21 @@ def test_vouchers_show_their_lines_as_debit_and_credit(member):
     builders.balanced_voucher(company, amount=Decimal("1234.50"))
     html = client.get(reverse("vouchers")).content.decode()
     assert html.count("1,234.50") == 2
+
+
+@pytest.mark.parametrize(
+    ("source", "language", "shown"),
+    [
+        ("settlement", "nb", "utbetalinger"),
+        ("incoming", "nb", "innbetalinger"),
+        ("settlement", "en", "outgoing payments"),
+        ("import-2026", "nb", "import-2026"),
+    ],
+)
+def test_a_vouchers_batch_names_what_wrote_it_in_the_users_language(member, source, language, shown):
+    client, company = member
+    voucher = builders.balanced_voucher(company)
+    assert voucher.batch is not None
+    models.Batch.objects.filter(pk=voucher.batch.pk).update(source=source)
+    html = client.get(reverse("vouchers"), headers={"accept-language": language}).content.decode()
+    assert f"· {shown}</span>" in html

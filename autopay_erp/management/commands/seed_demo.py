@@ -35,11 +35,11 @@ ADMIN_USERNAME = "admin"
 ADMIN_PASSWORD = "admin-demo-5678"  # printed on purpose, as the demo login; scripts/run prints it too
 
 ACCOUNTS = [
-    ("1500", "Kundefordringer (accounts receivable)", ledger_models.AccountKind.ASSET, "ar_control"),
+    ("1500", "Kundefordringer", ledger_models.AccountKind.ASSET, "ar_control"),
     ("1920", "Bankinnskudd DNB", ledger_models.AccountKind.ASSET, "bank"),
-    ("2050", "Annen egenkapital (opening balances)", ledger_models.AccountKind.EQUITY, ""),
-    ("2400", "Leverandørgjeld (accounts payable)", ledger_models.AccountKind.LIABILITY, "ap_control"),
-    ("2990", "Uavklarte innbetalinger (suspense)", ledger_models.AccountKind.LIABILITY, "suspense"),
+    ("2050", "Annen egenkapital", ledger_models.AccountKind.EQUITY, ""),
+    ("2400", "Leverandørgjeld", ledger_models.AccountKind.LIABILITY, "ap_control"),
+    ("2990", "Uavklarte innbetalinger", ledger_models.AccountKind.LIABILITY, "suspense"),
     ("3000", "Salgsinntekt, avgiftspliktig", ledger_models.AccountKind.INCOME, ""),
     ("3100", "Salgsinntekt, avgiftsfri", ledger_models.AccountKind.INCOME, ""),
     ("4000", "Varekjøp", ledger_models.AccountKind.EXPENSE, ""),
