@@ -153,12 +153,15 @@ def company_poll(
                     page=client.messages_tolerant(after=position, limit=limit),
                     company=company,
                     ahead=ahead,
+                    read_ahead=read_ahead,
                     before=before,
                 )
 
             # On SQLite the next page is fetched after the commit, not during: the simulator served by this
             # project writes to the same file, which the page's transaction holds.
             ahead = connection.vendor != "sqlite"
+            # Inside a caller's transaction the pages' commits are savepoints another connection cannot see.
+            read_ahead = ahead and not connection.in_atomic_block
 
             def submit(position: int, before: _Prepared | None) -> concurrent.futures.Future[_Prepared]:
                 if ahead:
@@ -184,7 +187,10 @@ def company_poll(
             finally:
                 if ahead:
                     # The fetching thread's own database connection, if a preparer opened one.
-                    pool.submit(connections.close_all).result()
+                    try:
+                        pool.submit(connections.close_all).result()
+                    except Exception:
+                        logger.warning("closing the fetching thread's connection failed", exc_info=True)
     except (PollLeaseLost, payment_errors.LinesChangedMeanwhile) as exc:
         # The page was rolled back; the next poll applies it again from where the cursor stands.
         result.error = str(exc)
@@ -500,9 +506,10 @@ def _prepared(
     page: autopay_messages.TolerantMessagePage,
     company: company_models.Company,
     ahead: bool,
+    read_ahead: bool = False,
     before: _Prepared | None = None,
 ) -> _Prepared:
-    """Prepare the page; `ahead`: with its COPY text, and the preparers may read ahead (PostgreSQL)."""
+    """Prepare the page; `ahead`: with its COPY text (PostgreSQL); `read_ahead`: the preparers may read."""
     fresh, malformed, rows, repeated = _page_fresh(page=page, done=set())
     by_type = _by_type(fresh)
     return _Prepared(
@@ -510,7 +517,10 @@ def _prepared(
         by_type=by_type,
         ready={
             kind: PREPARERS[kind](
-                batch, company=company, before=before.ready.get(kind) if before else None, read_ahead=ahead
+                batch,
+                company=company,
+                before=before.ready.get(kind) if before else None,
+                read_ahead=read_ahead,
             )
             for kind, batch in by_type.items()
             if kind in PREPARERS

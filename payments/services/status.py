@@ -19,7 +19,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
-from django.db import DatabaseError, connection, transaction
+from django import db
+from django.db import connection, transaction
 
 from autopay_client import messages as autopay_messages
 from autopay_client.statuses import ErpLineStatus
@@ -116,10 +117,18 @@ class PreparedMessages:
     # Read ahead, outside the page's transaction: the lines the messages name, as `_lines_load` reads them, by
     # end-to-end id; None when not read ahead.
     lines_read: "dict[str, _LineState] | None" = None
-    # The page before in the same poll, as prepared, read ahead before that page was applied (its writes are
-    # not in `lines_read`): its apply leaves in `lines_written` the lines it wrote, as written.
-    before: "PreparedMessages | None" = None
-    lines_written: "dict[str, _LineState] | None" = None
+    # Where this page's apply leaves the lines it wrote, as written, for the page after (read ahead before
+    # this one committed); and where the page before's apply leaves its own (None: no page before with
+    # line-status messages in this poll). A holder each, so that no page keeps the page before alive.
+    written: "LinesWritten" = dataclasses.field(default_factory=lambda: LinesWritten())
+    before_written: "LinesWritten | None" = None
+
+
+@dataclasses.dataclass
+class LinesWritten:
+    """The lines a page's apply wrote, by end-to-end id; None until it has applied (or if it never does)."""
+
+    lines: dict[str, _LineState] | None = None
 
 
 def line_status_messages_prepare(
@@ -159,14 +168,14 @@ def line_status_messages_prepare(
         steps=steps,
         end_to_end_ids=end_to_end_ids,
         end_to_end_literal=sqlarrays.texts(end_to_end_ids),
-        before=before,
+        before_written=before.written if before is not None else None,
     )
     if read_ahead and company is not None and connection.vendor == "postgresql":
         try:
             prepared.lines_read = _lines_query(
                 company=company, end_to_end_literal=prepared.end_to_end_literal
             )
-        except DatabaseError:
+        except db.Error:
             # Then read in the page's transaction, as without reading ahead.
             logger.warning("reading ahead the lines of a page failed", exc_info=True)
     return prepared
@@ -197,7 +206,7 @@ def line_status_messages_apply(
     with transaction.atomic():
         lines = _lines_load(company=company, prepared=prepared)
         # What the next page, read ahead meanwhile, cannot have seen (set again below once written).
-        prepared.lines_written = None
+        prepared.written.lines = None
         settled: dict[int, uuid.UUID] = {}
         settled_status = ErpLineStatus.SETTLED
         for step in prepared.steps:
@@ -227,7 +236,7 @@ def line_status_messages_apply(
                     settled[line.id] = message.id
         changed = [line for line in lines.values() if line.steps]
         if not changed:
-            prepared.lines_written = {}
+            prepared.written.lines = {}
             return anomalies
         events: list[events_service.EventRow] = [
             (
@@ -272,7 +281,7 @@ def line_status_messages_apply(
         _lines_write(lines=changed, now=now)
         events_service.events_write(company_id=company.pk, rows=events, at=now)
         payment_statuses_derive(payment_ids=sorted({line.payment_id for line in changed}))
-        prepared.lines_written = {
+        prepared.written.lines = {
             line.end_to_end_id: dataclasses.replace(line, loaded_status=line.status, steps=[])
             for line in changed
         }
@@ -328,10 +337,9 @@ def _lines_load(*, company: company_models.Company, prepared: PreparedMessages) 
     those the page before wrote since (as it wrote them) and those not seen ahead (read here). When the page
     before was applied without leaving what it wrote, everything is read here.
     """
-    before, read = prepared.before, prepared.lines_read
-    # Read once: the link to the page before is not kept.
-    prepared.before, prepared.lines_read = None, None
-    if read is not None and before is not None and before.lines_written is None:
+    before, read = prepared.before_written, prepared.lines_read
+    prepared.lines_read = None  # used once
+    if read is not None and before is not None and before.lines is None:
         read = None
     if read is None:
         if connection.vendor == "postgresql":
@@ -342,8 +350,8 @@ def _lines_load(*, company: company_models.Company, prepared: PreparedMessages) 
             .values_list(*_LOADED)
         )
     lines = dict(read)
-    if before is not None and before.lines_written:
-        for e2e, line in before.lines_written.items():
+    if before is not None and before.lines:
+        for e2e, line in before.lines.items():
             if e2e in prepared.end_to_end_ids:
                 lines[e2e] = dataclasses.replace(line, steps=[])
     missing = prepared.end_to_end_ids - lines.keys()

@@ -2,7 +2,7 @@
 
 import datetime
 import io
-import time
+import threading
 from decimal import Decimal
 
 import pytest
@@ -63,23 +63,54 @@ def main_thread_line_reads(queries: CaptureQueriesContext) -> int:
 def test_a_poll_reads_each_pages_lines_ahead_and_takes_the_page_befores_writes_over_them(
     autopay_url, today, now, monkeypatch
 ):
-    # Pages of 5 of the 24 messages: a line's statuses straddle pages. Each page's transaction is held open a
-    # while, so that the next page's lines are read ahead before it commits: stale where it wrote them.
+    # Pages of 5 of the 24 messages: a line's statuses straddle pages. Each page's transaction waits until the
+    # next page's lines have been read ahead (in the fetching thread), so that what was read is stale where
+    # this page wrote it.
     world = paid_world(today=today, now=now)
-    derive = payment_status.payment_statuses_derive
+    read_ahead = threading.Condition()
+    reads = {"ahead": 0, "pages": 0, "stale": 0}
+    query, derive, load = (
+        payment_status._lines_query,
+        payment_status.payment_statuses_derive,
+        payment_status._lines_load,
+    )
 
-    def slowly(**kwargs):
-        time.sleep(0.3)
+    def counted_query(**kwargs):
+        lines = query(**kwargs)
+        if threading.current_thread() is not threading.main_thread():
+            with read_ahead:
+                reads["ahead"] += 1
+                read_ahead.notify_all()
+        return lines
+
+    def derive_after_the_next_read(**kwargs):
+        reads["pages"] += 1
+        with read_ahead:
+            # The poll's last page has no next page: then a short wait in vain.
+            read_ahead.wait_for(lambda: reads["ahead"] > reads["pages"], timeout=2)
         derive(**kwargs)
 
-    monkeypatch.setattr(payment_status, "payment_statuses_derive", slowly)
+    def load_counting_stale(*, company, prepared):
+        written = prepared.before_written.lines if prepared.before_written else None
+        if prepared.lines_read is not None and written:
+            reads["stale"] += sum(
+                1
+                for e2e, line in written.items()
+                if e2e in prepared.lines_read and prepared.lines_read[e2e].status != line.status
+            )
+        return load(company=company, prepared=prepared)
+
+    monkeypatch.setattr(payment_status, "_lines_query", counted_query)
+    monkeypatch.setattr(payment_status, "payment_statuses_derive", derive_after_the_next_read)
+    monkeypatch.setattr(payment_status, "_lines_load", load_counting_stale)
     with CaptureQueriesContext(connection) as queries:
         result = poll.company_poll(company=world.company, clock=timezone.now, page_size=5)
     assert (result.ok, result.pages, result.anomalies) == (True, 5, 0)
     assert {line.status for line in world.lines()} == {payment_models.LineStatus.POSTED}
     assert ledger_models.Voucher.objects.filter(company=world.company).count() == 6
-    # No page's lines read in its transaction: every one read ahead, in the fetching thread.
-    assert main_thread_line_reads(queries) == 0
+    # Every page's lines read ahead, none in its transaction; some read before the page before wrote them.
+    assert (reads["ahead"], main_thread_line_reads(queries)) == (5, 0)
+    assert reads["stale"] > 0
 
 
 def test_a_poll_applies_every_message_and_posts_each_paid_line(autopay_url, today, now):
