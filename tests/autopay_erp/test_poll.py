@@ -2,6 +2,7 @@
 
 import datetime
 import io
+import sys
 import threading
 from decimal import Decimal
 
@@ -118,6 +119,33 @@ def test_a_poll_applies_every_message_and_posts_each_paid_line(autopay_url, toda
     result = poll.company_poll(company=world.company, clock=timezone.now)
     assert (result.ok, result.messages_applied, result.anomalies) == (True, sim_message_count(world), 0)
     assert {line.status for line in world.lines()} == {payment_models.LineStatus.POSTED}
+
+
+def test_a_poll_shortens_the_interpreters_switch_interval_while_it_runs(autopay_url, today, now, monkeypatch):
+    # The polling thread gets the interpreter back within 0.5 ms of a statement's end, not 5 ms, while the
+    # fetching thread prepares the next page; the interval is given back when the poll ends, also on an error.
+    world = paid_world(today=today, now=now)
+    seen: list[float] = []
+    derive = payment_status.payment_statuses_derive
+
+    def derive_noting_the_interval(**kwargs):
+        seen.append(sys.getswitchinterval())
+        derive(**kwargs)
+
+    monkeypatch.setattr(payment_status, "payment_statuses_derive", derive_noting_the_interval)
+    before = sys.getswitchinterval()
+    result = poll.company_poll(company=world.company, clock=timezone.now)
+    assert result.ok
+    assert set(seen) == {min(poll._POLL_SWITCH_INTERVAL, before)} != {before}
+    assert sys.getswitchinterval() == before
+
+    def broken(**kwargs):
+        raise RuntimeError("broken")
+
+    monkeypatch.setattr(poll, "_pages_poll", broken)
+    with pytest.raises(RuntimeError):
+        poll.company_poll(company=world.company, clock=timezone.now, after=0)
+    assert sys.getswitchinterval() == before
 
 
 def test_a_second_poll_finds_nothing_new(autopay_url, today, now):
