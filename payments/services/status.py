@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 Anomalies = list[tuple[uuid.UUID, str]]
 
 _EMPTY = json.dumps("")
+_CENT = Decimal("0.01")
 
 # The order of the non-final statuses: a line only moves up this order (or to a final status).
 _RANK = {
@@ -101,6 +102,8 @@ class _Step:
     autopay_status: str
     reason: str
     bank_reference: str
+    # The amount paid with its two decimals, as the line stores it ("1250.00" for AutoPay's "1250").
+    amount_paid: Decimal | None
     # The step's JSON after its "from" (the line's status before, known only when applied).
     tail: str
 
@@ -144,6 +147,7 @@ def line_status_messages_prepare(
     for message in messages:
         new = int(message.erp_status)
         autopay_status = str(message.autopay_status)
+        paid = None if message.amount_paid is None else message.amount_paid.quantize(_CENT)
         # The step's JSON written here: every value but the reason is an integer, a UUID, an amount or a
         # status code, none of which needs escaping.
         tail = (
@@ -151,7 +155,7 @@ def line_status_messages_prepare(
             f'"reason":{json.dumps(message.reason) if message.reason else _EMPTY},'
             f'"message_id":"{message.id}","seq":{message.seq:d}'
         )
-        tail += "}" if message.amount_paid is None else f',"amount_paid":"{message.amount_paid}"}}'
+        tail += "}" if paid is None else f',"amount_paid":"{paid}"}}'
         steps.append(
             _Step(
                 message=message,
@@ -159,6 +163,7 @@ def line_status_messages_prepare(
                 autopay_status=autopay_status,
                 reason=message.reason[:500],
                 bank_reference=(message.bank_reference or "")[:64],
+                amount_paid=paid,
                 tail=tail,
             )
         )
@@ -221,8 +226,8 @@ def line_status_messages_apply(
                 anomalies.append((message.id, f"{message.end_to_end_id}: {problem}"))
                 continue
             line.steps.append(f'{{"from":{line.status:d}' + step.tail)
-            if message.amount_paid is not None:
-                line.amount_paid = message.amount_paid
+            if step.amount_paid is not None:
+                line.amount_paid = step.amount_paid
             line.status = new
             line.autopay_status = step.autopay_status
             line.reason = step.reason
