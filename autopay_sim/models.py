@@ -3,6 +3,7 @@
 Nothing here is shared with the ERP; the two meet only over the signed HTTP API (docs/autopay-wire.md).
 """
 
+import re
 import uuid
 
 from django.conf import settings
@@ -243,6 +244,10 @@ class PaymentLine(models.Model):
     def __str__(self) -> str:
         return f"{self.payment.reference}/{self.end_to_end_id}"
 
+    def reason_label(self) -> str:
+        """The reason the simulator wrote, in the active language."""
+        return detail_label(self.reason)
+
 
 class PaymentEvent(models.Model):
     """Something that happened to a payment or one of its lines: who, when, what and why."""
@@ -268,6 +273,9 @@ class PaymentEvent(models.Model):
         """What happened, in the active language (the stored kind when it has no label)."""
         return str(EVENT_KIND_LABELS.get(self.kind, self.kind))
 
+    def details_label(self) -> str:
+        return detail_label(self.details)
+
     def from_label(self) -> str:
         return _status_label(self.from_status)
 
@@ -284,6 +292,42 @@ EVENT_KIND_LABELS = {
     "amount_reduced": gettext_lazy("Amount reduced"),
     "date_changed": gettext_lazy("Date changed"),
 }
+
+
+# What the simulator's services write as a line's reason or an event's details, kept as written (a line's
+# reason travels to the ERP in its messages) and shown in the active language.
+REASON_STOPPED = "stopped account"
+REASON_CLOSED = "closed account"
+REASON_INVALID_KID = "invalid KID"
+REASON_RANDOM = "rejected by the bank"
+DETAILS_WITH_TWO_FACTOR = "with two-factor"
+DETAIL_LABELS = {
+    REASON_STOPPED: gettext_lazy("stopped account"),
+    REASON_CLOSED: gettext_lazy("closed account"),
+    REASON_INVALID_KID: gettext_lazy("invalid KID"),
+    REASON_RANDOM: gettext_lazy("rejected by the bank"),
+    DETAILS_WITH_TWO_FACTOR: gettext_lazy("with two-factor"),
+}
+_APPROVERS = re.compile(r"^([0-9]{1,4}) of ([0-9]{1,4}) approvers$")
+
+
+def approvers_detail(*, signed: int, required: int) -> str:
+    """An approval's details as stored: how many of the approvers needed have signed."""
+    return f"{signed:d} of {required:d} approvers"
+
+
+def detail_label(text: str) -> str:
+    """A reason or details the simulator wrote, in the active language; any other text as it is."""
+    label = DETAIL_LABELS.get(text)
+    if label is not None:
+        return str(label)
+    approvers = _APPROVERS.match(text)
+    if approvers:
+        return gettext("%(signed)s of %(required)s approvers") % {
+            "signed": approvers[1],
+            "required": approvers[2],
+        }
+    return text
 
 
 def _status_label(code: str) -> str:

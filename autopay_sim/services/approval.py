@@ -134,11 +134,13 @@ def payments_approve(
             )
             approvals.append((payment.pk, user.pk, now, with_two_factor))
             batch.event(
-                payment=payment, kind="approval", details="with two-factor" if with_two_factor else ""
+                payment=payment,
+                kind="approval",
+                details=models.DETAILS_WITH_TWO_FACTOR if with_two_factor else "",
             )
             signed = signed_before.get(payment.pk, 0) + 1
             required = payment.agreement.approvers_required
-            reason = f"{signed} of {required} approvers"
+            reason = models.approvers_detail(signed=signed, required=required)
             payment_lines = lines.get(payment.pk, [])
             if signed >= required:
                 batch.payment_to(

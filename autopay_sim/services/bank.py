@@ -16,10 +16,10 @@ from autopay_sim.services import transitions
 from autopay_sim.services.errors import SimError
 
 KID_MAX_DIGITS_AT_BANK = 25
-REASON_STOPPED = "stopped account"
-REASON_CLOSED = "closed account"
-REASON_INVALID_KID = "invalid KID"
-REASON_RANDOM = "rejected by the bank"
+REASON_STOPPED = models.REASON_STOPPED
+REASON_CLOSED = models.REASON_CLOSED
+REASON_INVALID_KID = models.REASON_INVALID_KID
+REASON_RANDOM = models.REASON_RANDOM
 
 
 @dataclasses.dataclass

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.conf import settings
 from django.urls import reverse
+from django.utils import translation
 
 from autopay_sim import models
 from tests.autopay_sim import factories
@@ -211,3 +212,31 @@ def test_the_payment_pages_events_name_what_happened_in_the_browsers_language(
     approved = "Godkjent" if language == "nb" else "Approved"
     assert expected in page
     assert f"<td>{approved}</td>" in page
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("nb", ["<small>avsluttet konto</small>", "<td>med tofaktor</td>", "<td>1 av 2 godkjennere</td>"]),
+        ("en", ["<small>closed account</small>", "<td>with two-factor</td>", "<td>1 of 2 approvers</td>"]),
+    ],
+)
+def test_the_reasons_and_details_the_simulator_wrote_are_shown_in_the_browsers_language(
+    client, line, language, expected
+):
+    # Stored as written (a line's reason goes to the ERP in its messages), shown in the page's language.
+    line.status, line.reason = models.AutoPayStatus.REJECTED_IN_BANK, models.REASON_CLOSED
+    line.save()
+    at = datetime.datetime(2026, 11, 17, 9, 0, tzinfo=datetime.UTC)
+    for details in (models.DETAILS_WITH_TWO_FACTOR, models.approvers_detail(signed=1, required=2)):
+        models.PaymentEvent.objects.create(
+            payment=line.payment, kind="approval", actor="kari", at=at, details=details
+        )
+    page = _page(client, reverse("autopay_sim:payment", args=[line.payment.reference]), language)
+    assert [text for text in expected if text not in page] == []
+
+
+def test_a_reason_the_simulator_did_not_write_is_shown_as_it_is():
+    with translation.override("nb"):
+        shown = [models.detail_label(text) for text in ("konto sperret av kunden", "3 of 2 approvers", "")]
+    assert shown == ["konto sperret av kunden", "3 av 2 godkjennere", ""]
