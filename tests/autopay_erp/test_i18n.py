@@ -92,3 +92,26 @@ def test_every_nb_catalogue_is_compiled_and_current(tmp_path):
             assert gettext.GNUTranslations(a)._catalog == gettext.GNUTranslations(b)._catalog, (  # type: ignore[attr-defined]
                 f"{mo} is not the compiled {po.name}: run make messages"
             )
+
+
+def test_every_entry_of_every_nb_catalogue_is_translated_and_none_is_fuzzy():
+    """An empty or fuzzy entry is served in English to a Norwegian user."""
+    catalogues = sorted(settings.BASE_DIR.glob("*/locale/nb/LC_MESSAGES/django.po")) + sorted(
+        settings.BASE_DIR.glob("locale/nb/LC_MESSAGES/django.po")
+    )
+    assert catalogues
+    left: dict[str, list[str]] = {}
+    for po in catalogues:
+        for flag in ("--untranslated", "--only-fuzzy"):
+            shown = subprocess.run(
+                ["msgattrib", flag, "--no-location", str(po)],
+                timeout=60,
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+            # Every entry but the header (whose msgid is empty).
+            entries = [e for e in shown.split("\n\n") if "msgid " in e and 'msgid ""\nmsgstr ""\n"' not in e]
+            if entries:
+                left[f"{po.relative_to(settings.BASE_DIR)} {flag}"] = entries
+    assert left == {}

@@ -54,6 +54,21 @@ def test_the_lockout_page_says_so(client, kari):
     assert "Too many failed logins" in response.content.decode()
 
 
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("nb", "For mange mislykkede innlogginger"), ("en", "Too many failed logins")],
+)
+def test_the_lockout_page_speaks_the_browsers_language(client, kari, language, expected):
+    fail_three_times(client)
+    response = client.post(
+        reverse("login"),
+        {"username": "kari", "password": PASSWORD},
+        REMOTE_ADDR="198.51.100.1",
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+    assert (response.status_code, expected in response.content.decode()) == (429, True)
+
+
 def test_the_username_is_locked_from_another_address_too(client, kari):
     fail_three_times(client, ip="198.51.100.1")
     assert ui_login(client, "kari", PASSWORD, ip="203.0.113.9").status_code == 429
