@@ -6,6 +6,7 @@ from typing import Any
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from company import admin as company_admin
 from payments import models, selectors
@@ -63,6 +64,26 @@ class PaymentAdmin(company_admin.ReadOnlyAdminMixin, company_admin.CompanyScoped
     inlines = [LineInline, EventInline]
 
 
+class LineStatusFilter(admin.SimpleListFilter):
+    """A line's status, found through its phase, which the lines' (company, phase) index holds."""
+
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [(str(status.value), status.label) for status in models.LineStatus]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        if value is None:
+            return queryset
+        try:
+            status = models.LineStatus(int(value))
+        except ValueError:
+            return queryset.none()
+        return queryset.filter(status=status, phase=models.LINE_PHASE_OF_STATUS[status])
+
+
 @admin.register(models.PaymentLine)
 class PaymentLineAdmin(
     company_admin.ReadOnlyAdminMixin, company_admin.CompanyScopedAdminMixin, admin.ModelAdmin
@@ -77,7 +98,7 @@ class PaymentLineAdmin(
         "value_date",
         "company",
     ]
-    list_filter = ["status", company_admin.COMPANY_FILTER]
+    list_filter = [LineStatusFilter, company_admin.COMPANY_FILTER]
     search_fields = ["end_to_end_id", "kid", "supplier__name", "bank_reference"]
     list_select_related = ["payment__company", "supplier", "company"]
 

@@ -194,3 +194,14 @@ def test_the_proposal_form_chooses_the_only_bank_partner(browser, company, bank_
     page = browser.get(reverse("payment-propose")).content.decode()
 
     assert f'<option value="{bank_partner.pk}" selected>' in page
+
+
+def test_admin_filters_lines_by_status_through_their_phase(client, payment):
+    client.force_login(company_factories.UserFactory.create(is_staff=True, is_superuser=True))
+    line = payment.lines.first()
+    url = reverse("admin:payments_paymentline_changelist")
+    shown = client.get(url, {"status": str(line.status)}).content.decode()
+    other = client.get(url, {"status": str(models.LineStatus.POSTED)}).content.decode()
+    bad = client.get(url, {"status": "x"})
+    link = reverse("admin:payments_paymentline_change", args=[line.pk])
+    assert (link in shown, link in other, bad.status_code) == (True, False, 200)
