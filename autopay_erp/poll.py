@@ -218,18 +218,23 @@ _switching_polls = [0, 0.0]  # polls under way in this process, and the interval
 @contextlib.contextmanager
 def _switching_often() -> Iterator[None]:
     """Shorten the interpreter's switch interval while polls run in this process; restore it after."""
-    with _switching:
-        if _switching_polls[0] == 0:
-            _switching_polls[1] = sys.getswitchinterval()
-            sys.setswitchinterval(min(_POLL_SWITCH_INTERVAL, _switching_polls[1]))
-        _switching_polls[0] += 1
+    entered = False
     try:
+        with _switching:
+            if _switching_polls[0] == 0:
+                _switching_polls[1] = sys.getswitchinterval()
+                sys.setswitchinterval(min(_POLL_SWITCH_INTERVAL, _switching_polls[1]))
+            _switching_polls[0] += 1
+            entered = True
         yield
     finally:
+        # Restored before the count goes down, so that an exception raised in between (a task's time limit,
+        # from a signal) leaves the count up rather than the interval short.
         with _switching:
-            _switching_polls[0] -= 1
-            if _switching_polls[0] == 0:
-                sys.setswitchinterval(_switching_polls[1])
+            if entered:
+                if _switching_polls[0] == 1:
+                    sys.setswitchinterval(_switching_polls[1])
+                _switching_polls[0] -= 1
 
 
 def _pages_poll(

@@ -198,7 +198,7 @@ def payment_cancel(
     payment = _payment_or_404(company, reference)
     try:
         payment = services.payment_cancel(
-            payment_id=payment.pk, actor="erp", now=now, reason="Cancelled by the ERP"
+            payment_id=payment.pk, actor="erp", now=now, reason=models.REASON_CANCELLED_BY_ERP
         )
     except services.PaymentConflict as exc:
         raise ApiError(409, exc.code, str(exc)) from exc

@@ -3,11 +3,15 @@
 Nothing here is shared with the ERP; the two meet only over the signed HTTP API (docs/autopay-wire.md).
 """
 
+import datetime
 import re
 import uuid
+from collections.abc import Callable
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.utils import formats
 from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
 
@@ -274,6 +278,13 @@ class PaymentEvent(models.Model):
         return str(EVENT_KIND_LABELS.get(self.kind, self.kind))
 
     def details_label(self) -> str:
+        """The details in the active language, amounts and dates in its format."""
+        if self.kind == "amount_reduced":
+            line, _sep, change = self.details.rpartition(": ")
+            amounts = _changed(change, _amount_shown)
+            return f"{line}: {amounts}" if line and amounts else self.details
+        if self.kind == "date_changed":
+            return _changed(self.details, _date_shown) or self.details
         return detail_label(self.details)
 
     def from_label(self) -> str:
@@ -300,8 +311,14 @@ REASON_STOPPED = "stopped account"
 REASON_CLOSED = "closed account"
 REASON_INVALID_KID = "invalid KID"
 REASON_RANDOM = "rejected by the bank"
+REASON_CANCELLED = "Cancelled"
+REASON_CANCELLED_IN_AUTOPAY = "Cancelled in AutoPay"
+REASON_CANCELLED_BY_ERP = "Cancelled by the ERP"
 DETAILS_WITH_TWO_FACTOR = "with two-factor"
 DETAIL_LABELS = {
+    REASON_CANCELLED: gettext_lazy("Cancelled"),
+    REASON_CANCELLED_IN_AUTOPAY: gettext_lazy("Cancelled in AutoPay"),
+    REASON_CANCELLED_BY_ERP: gettext_lazy("Cancelled by the ERP"),
     REASON_STOPPED: gettext_lazy("stopped account"),
     REASON_CLOSED: gettext_lazy("closed account"),
     REASON_INVALID_KID: gettext_lazy("invalid KID"),
@@ -328,6 +345,23 @@ def detail_label(text: str) -> str:
             "required": approvers[2],
         }
     return text
+
+
+def _changed(text: str, shown: Callable[[str], str]) -> str:
+    """ "old → new" as the active language writes both; empty when either is not what `shown` reads."""
+    old, sep, new = text.partition(" → ")
+    try:
+        return f"{shown(old)} → {shown(new)}" if sep else ""
+    except (ValueError, ArithmeticError):
+        return ""
+
+
+def _amount_shown(text: str) -> str:
+    return formats.number_format(Decimal(text), 2, use_l10n=True, force_grouping=True)
+
+
+def _date_shown(text: str) -> str:
+    return formats.date_format(datetime.date.fromisoformat(text), "SHORT_DATE_FORMAT")
 
 
 def _status_label(code: str) -> str:

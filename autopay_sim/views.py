@@ -189,7 +189,7 @@ def payment_cancel(request: HttpRequest, reference: str) -> HttpResponse:
             actor=user.get_username(),
             user=user,
             now=timezone.now(),
-            reason="Cancelled in AutoPay",
+            reason=models.REASON_CANCELLED_IN_AUTOPAY,
         )
         return _("{reference} is cancelled.").format(reference=payment.reference)
 

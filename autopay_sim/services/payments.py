@@ -99,7 +99,7 @@ def payment_cancel(
     payment_id: int,
     actor: str,
     now: datetime.datetime,
-    reason: str = "Cancelled",
+    reason: str = models.REASON_CANCELLED,
     user: AbstractBaseUser | None = None,
 ) -> models.Payment:
     """Cancel a payment that the bank does not have yet, and its lines.

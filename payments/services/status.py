@@ -221,6 +221,11 @@ def line_status_messages_apply(
                 anomalies.append((message.id, f"no payment line {message.end_to_end_id!r} in this company"))
                 continue
             new = step.new
+            if step.amount_paid is not None and step.amount_paid < 0:
+                anomalies.append(
+                    (message.id, f"{message.end_to_end_id}: amount paid {step.amount_paid} is negative")
+                )
+                continue
             problem = transition_problem(current=line.status, new=new)
             if problem:
                 anomalies.append((message.id, f"{message.end_to_end_id}: {problem}"))

@@ -217,8 +217,28 @@ def test_the_payment_pages_events_name_what_happened_in_the_browsers_language(
 @pytest.mark.parametrize(
     ("language", "expected"),
     [
-        ("nb", ["<small>avsluttet konto</small>", "<td>med tofaktor</td>", "<td>1 av 2 godkjennere</td>"]),
-        ("en", ["<small>closed account</small>", "<td>with two-factor</td>", "<td>1 of 2 approvers</td>"]),
+        (
+            "nb",
+            [
+                "<small>avsluttet konto</small>",
+                "<td>med tofaktor</td>",
+                "<td>1 av 2 godkjennere</td>",
+                "<td>Kansellert av ERP-systemet</td>",
+                "<td>E2E-1: 32 071,33 → 30 000,50</td>",
+                "<td>17.11.2026 → 18.11.2026</td>",
+            ],
+        ),
+        (
+            "en",
+            [
+                "<small>closed account</small>",
+                "<td>with two-factor</td>",
+                "<td>1 of 2 approvers</td>",
+                "<td>Cancelled by the ERP</td>",
+                "<td>E2E-1: 32,071.33 → 30,000.50</td>",
+                "<td>2026-11-17 → 2026-11-18</td>",
+            ],
+        ),
     ],
 )
 def test_the_reasons_and_details_the_simulator_wrote_are_shown_in_the_browsers_language(
@@ -228,15 +248,22 @@ def test_the_reasons_and_details_the_simulator_wrote_are_shown_in_the_browsers_l
     line.status, line.reason = models.AutoPayStatus.REJECTED_IN_BANK, models.REASON_CLOSED
     line.save()
     at = datetime.datetime(2026, 11, 17, 9, 0, tzinfo=datetime.UTC)
-    for details in (models.DETAILS_WITH_TWO_FACTOR, models.approvers_detail(signed=1, required=2)):
+    for kind, details in (
+        ("approval", models.DETAILS_WITH_TWO_FACTOR),
+        ("approval", models.approvers_detail(signed=1, required=2)),
+        ("status", models.REASON_CANCELLED_BY_ERP),
+        ("amount_reduced", "E2E-1: 32071.33 → 30000.50"),
+        ("date_changed", "2026-11-17 → 2026-11-18"),
+    ):
         models.PaymentEvent.objects.create(
-            payment=line.payment, kind="approval", actor="kari", at=at, details=details
+            payment=line.payment, kind=kind, actor="kari", at=at, details=details
         )
     page = _page(client, reverse("autopay_sim:payment", args=[line.payment.reference]), language)
     assert [text for text in expected if text not in page] == []
 
 
-def test_a_reason_the_simulator_did_not_write_is_shown_as_it_is():
+def test_only_what_the_simulator_writes_is_translated_and_other_texts_are_shown_as_they_are():
     with translation.override("nb"):
         shown = [models.detail_label(text) for text in ("konto sperret av kunden", "3 of 2 approvers", "")]
-    assert shown == ["konto sperret av kunden", "3 av 2 godkjennere", ""]
+        odd = models.PaymentEvent(kind="amount_reduced", details="E2E-1: abc → 1").details_label()
+    assert (shown, odd) == (["konto sperret av kunden", "3 av 2 godkjennere", ""], "E2E-1: abc → 1")

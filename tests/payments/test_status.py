@@ -203,11 +203,39 @@ def test_an_amount_paid_without_decimals_is_kept_and_posted_with_two(autopay_url
     )
     assert poll_now(world).anomalies == 0
     line.refresh_from_db()
-    assert (line.status, line.amount_paid) == (models.LineStatus.POSTED, Decimal("250.00"))
+    assert (line.status, str(line.amount_paid)) == (models.LineStatus.POSTED, "250.00")
     events = models.PaymentEvent.objects.filter(line=line).order_by("id")
     paid = [e.details["statuses"][-1] for e in events if e.kind == models.PaymentEventKind.STATUS_CHANGED]
     posted = [e.details["amount"] for e in events if e.kind == models.PaymentEventKind.POSTED]
     assert (paid[-1]["amount_paid"], posted) == ("250.00", ["250.00"])
+
+
+def test_a_negative_amount_paid_is_an_anomaly_and_the_feed_goes_on(autopay_url, today, now):
+    world = uploaded_world(today=today, now=now, count=1)
+    outgoing_world.sim_approve_all(org_no=world.company.org_no, now=now)
+    line = world.lines()[0]
+    payload = {
+        "payment_reference": line.payment.autopay_reference,
+        "payment_id": "TEST",
+        "end_to_end_id": line.end_to_end_id,
+        "autopay_status": "paid",
+        "erp_status": 5,
+        "amount_paid": "-250.00",
+        "currency": "NOK",
+        "value_date": today.isoformat(),
+        "bank_reference": "B1",
+        "reason": "",
+    }
+    outgoing_world.sim_message_raw_emit(
+        org_no=world.company.org_no, type="line_status", payload=payload, now=now
+    )
+    outgoing_world.sim_message_raw_emit(
+        org_no=world.company.org_no, type="line_status", payload={**payload, "amount_paid": "250.00"}, now=now
+    )
+    result = poll_now(world)
+    line.refresh_from_db()
+    assert (result.ok, result.anomalies, line.status) == (True, 1, models.LineStatus.POSTED)
+    assert anomaly_reasons(world) == [f"{line.end_to_end_id}: amount paid -250.00 is negative"]
 
 
 def test_statuses_polled_apart_are_events_apart(autopay_url, today, now):
