@@ -61,7 +61,11 @@ def payment_open_flags(*, payment: models.Payment) -> QuerySet[models.PaymentLin
 
 def payment_events(*, payment: models.Payment) -> QuerySet[models.PaymentEvent]:
     """Return the payment's history, oldest first."""
-    return models.PaymentEvent.objects.filter(payment=payment).select_related("actor").order_by("at", "id")
+    return (
+        models.PaymentEvent.objects.filter(payment=payment)
+        .select_related("actor", "line")
+        .order_by("at", "id")
+    )
 
 
 def proposal_candidates(

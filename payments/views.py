@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 
 from company import audit as company_audit
 from company import context_processors
-from payments import errors, forms, models, selectors
+from payments import errors, event_texts, forms, models, selectors
 from payments.services import authorise, editing, guard, proposal, upload
 
 PAYMENTS_PER_PAGE = 25
@@ -128,7 +128,7 @@ def payment_detail(request: HttpRequest, payment_id: int) -> HttpResponse:
     context = {
         "payment": payment,
         "lines": lines,
-        "events": selectors.payment_events(payment=payment),
+        "events": event_texts.events_shown(selectors.payment_events(payment=payment)),
         "open_flags": selectors.payment_open_flags(payment=payment).exists(),
         "is_approver": guard.user_is_approver(user=request.user, company=payment.company),
         "date_form": forms.PaymentDateForm(initial={"payment_date": payment.payment_date}),

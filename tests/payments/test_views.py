@@ -115,7 +115,14 @@ def test_detail_shows_each_autopay_status_of_an_event_with_its_reason(browser, p
         details={"from": 2, "to": 7, "statuses": steps},
     )
     text = browser.get(reverse("payment-detail", args=[payment.pk])).content.decode()
-    assert ("sent_to_bank" in text, "rejected_in_bank (closed account)" in text) == (True, True)
+    norwegian = browser.get(
+        reverse("payment-detail", args=[payment.pk]), HTTP_ACCEPT_LANGUAGE="nb"
+    ).content.decode()
+    e2e = line.end_to_end_id
+    assert (
+        f"{e2e}: 2 Transferred → 7 Rejected: sent to bank, rejected in bank (closed account)" in text,
+        f"{e2e}: 2 Overført → 7 Avvist: sendt til bank, avvist i bank (closed account)" in norwegian,
+    ) == (True, True)
 
 
 def test_detail_of_another_companys_payment_is_a_404(client, payment):
