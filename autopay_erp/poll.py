@@ -32,6 +32,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, connection, connections, transaction
 from django.db.models import F, Q
+from django.utils.translation import gettext
 from psycopg import errors as psycopg_errors
 
 from autopay_client import errors as autopay_errors
@@ -110,10 +111,12 @@ def _lease_take(*, company: company_models.Company, owner: str, now: datetime.da
 def _lease_give_back(
     *, company: company_models.Company, owner: str, result: PollResult, now: datetime.datetime
 ) -> None:
-    summary = (
-        f"{result.messages_applied} applied, {result.already_applied} already applied, "
-        f"{result.anomalies} anomalies"
-    )
+    # Stored in the language active when polling (the installation's in a worker), as the sync page shows it.
+    summary = gettext("%(applied)d applied, %(already)d already applied, %(anomalies)d anomalies") % {
+        "applied": result.messages_applied,
+        "already": result.already_applied,
+        "anomalies": result.anomalies,
+    }
     models.PollCursor.objects.filter(company=company, lease_owner=owner).update(
         lease_owner="",
         lease_until=None,

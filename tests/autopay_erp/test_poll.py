@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from autopay_erp import models, poll
 from autopay_sim import models as sim_models
@@ -174,6 +174,23 @@ def test_the_cursor_records_the_poll(autopay_url, today, now):
         True,
         "",
     )
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("nb", "{n} behandlet, 0 behandlet før, 0 avvik"),
+        ("en", "{n} applied, 0 already applied, 0 anomalies"),
+    ],
+)
+def test_the_cursor_records_the_polls_result_in_the_language_of_the_poll(
+    autopay_url, today, now, language, expected
+):
+    world = paid_world(today=today, now=now)
+    with translation.override(language):
+        poll.company_poll(company=world.company, clock=timezone.now)
+    cursor = models.PollCursor.objects.get(company=world.company)
+    assert cursor.last_poll_result == expected.format(n=sim_message_count(world))
 
 
 def test_every_applied_message_id_is_stored(autopay_url, today, now):

@@ -229,3 +229,21 @@ def test_demo_has_a_payment_blocked_supplier_item(company):
 
 def test_demo_has_a_supplier_credit_note(company):
     assert company.open_items.filter(kind="supplier", amount__lt=0).exists()
+
+
+def test_the_opening_voucher_is_written_in_norwegian_once(company):
+    [opening] = ledger_models.Voucher.objects.filter(company=company)
+    texts = sorted(opening.lines.values_list("description", flat=True))
+    assert (opening.description, texts) == (
+        "Inngående balanse for åpne poster (demodata)",
+        ["Egenkapital", "Kundefordringer", "Leverandørgjeld"],
+    )
+
+
+def test_a_demo_seeded_with_the_english_opening_text_gets_no_second_opening(monkeypatch):
+    monkeypatch.setattr(seed_demo, "OPENING_DESCRIPTION", seed_demo.OPENING_DESCRIPTIONS_BEFORE[0])
+    _seed()
+    monkeypatch.undo()
+    _seed()
+    vouchers = ledger_models.Voucher.objects.filter(company__org_no="988077917")
+    assert list(vouchers.values_list("description", flat=True)) == list(seed_demo.OPENING_DESCRIPTIONS_BEFORE)

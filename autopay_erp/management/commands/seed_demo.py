@@ -310,6 +310,11 @@ def _payment_examples(
         )
 
 
+OPENING_DESCRIPTION = "Inngående balanse for åpne poster (demodata)"
+# What a demo seeded earlier named its opening voucher: it has one already.
+OPENING_DESCRIPTIONS_BEFORE = ("Opening balance of open items (demo data)",)
+
+
 def _opening_balances(
     tally: Tally,
     *,
@@ -320,8 +325,9 @@ def _opening_balances(
     now: datetime.datetime,
 ) -> None:
     """Post the open items' totals against the control accounts once, so that the books match the items."""
-    description = "Opening balance of open items (demo data)"
-    if ledger_models.Voucher.objects.filter(company=company, description=description).exists():
+    description = OPENING_DESCRIPTION
+    earlier = (description, *OPENING_DESCRIPTIONS_BEFORE)
+    if ledger_models.Voucher.objects.filter(company=company, description__in=earlier).exists():
         tally.count("voucher", False)
         return
     items = ledger_models.OpenItem.objects.filter(company=company)
@@ -337,10 +343,14 @@ def _opening_balances(
         description=description,
         lines=[
             ledger_services.LineSpec(
-                account_id=accounts["1500"].pk, amount=receivable, description="Receivables"
+                account_id=accounts["1500"].pk, amount=receivable, description="Kundefordringer"
             ),
-            ledger_services.LineSpec(account_id=accounts["2400"].pk, amount=-payable, description="Payables"),
-            ledger_services.LineSpec(account_id=equity, amount=payable - receivable, description="Equity"),
+            ledger_services.LineSpec(
+                account_id=accounts["2400"].pk, amount=-payable, description="Leverandørgjeld"
+            ),
+            ledger_services.LineSpec(
+                account_id=equity, amount=payable - receivable, description="Egenkapital"
+            ),
         ],
         now=now,
     )
