@@ -4,7 +4,8 @@ import datetime
 from collections.abc import Collection
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from company import models as company_models
 from company import tenancy
@@ -30,14 +31,26 @@ def payment_flags_for_user(*, user: Any) -> QuerySet[models.PaymentLineFlag]:
 
 
 def payments_of_company(*, company: company_models.Company) -> QuerySet[models.Payment]:
-    """Return the company's payments, newest number first, each annotated with `has_open_flags`."""
+    """Return the company's payments, newest number first, each annotated with `line_count` and
+    `has_open_flags`.
+
+    Both by subquery, not by a join of the lines: a join would repeat each payment once per line, so that
+    totals over these payments (`payment_totals_by_status`) would count every payment's total as many times.
+    """
     open_flags = models.PaymentLineFlag.objects.filter(
         line__payment=OuterRef("pk"), overridden_at__isnull=True
+    )
+    line_count = (
+        models.PaymentLine.objects.filter(payment=OuterRef("pk"))
+        .order_by()
+        .values("payment")
+        .annotate(count=Count("pk"))
+        .values("count")
     )
     return (
         models.Payment.objects.filter(company=company)
         .select_related("bank_partner")
-        .annotate(line_count=Count("lines"), has_open_flags=Exists(open_flags))
+        .annotate(line_count=Coalesce(Subquery(line_count), 0), has_open_flags=Exists(open_flags))
         .order_by("-number")
     )
 

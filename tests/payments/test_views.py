@@ -83,6 +83,18 @@ def test_list_shows_totals_by_status_in_norwegian_format(browser, payment):
     assert ("32 171,33" in text, "Forslag" in text) == (True, True)
 
 
+def test_list_totals_each_payment_once_whatever_its_lines(browser, payment, company, bank_partner):
+    # The fixture's payment has two lines (32 071,33 and 100,00): its total counted once, not once per line.
+    text = browser.get(reverse("payments"), HTTP_ACCEPT_LANGUAGE="nb").content.decode()
+    totals = text[text.index('id="payment-totals"') :]
+    totals = totals[: totals.index("</table>")]
+    assert ("32 171,33" in totals, "64 342,66" in totals, '<td class="num">2</td>' in text) == (
+        True,
+        False,
+        True,
+    )
+
+
 def test_list_filters_by_status(browser, payment):
     text = browser.get(reverse("payments"), {"status": "2"}).content.decode()
     assert f'href="{reverse("payment-detail", args=[payment.pk])}"' not in text
