@@ -112,7 +112,7 @@ def _lease_give_back(
     *, company: company_models.Company, owner: str, result: PollResult, now: datetime.datetime
 ) -> None:
     # Stored in the language active when polling (the installation's in a worker), as the sync page shows it.
-    summary = gettext("%(applied)d applied, %(already)d already applied, %(anomalies)d anomalies") % {
+    summary = gettext("applied: %(applied)d, already applied: %(already)d, anomalies: %(anomalies)d") % {
         "applied": result.messages_applied,
         "already": result.already_applied,
         "anomalies": result.anomalies,
@@ -224,11 +224,13 @@ def _switching_often() -> Iterator[None]:
     entered = False
     try:
         with _switching:
+            # Counted before it is shortened, so that an exception in between leaves nothing short behind.
             if _switching_polls[0] == 0:
                 _switching_polls[1] = sys.getswitchinterval()
-                sys.setswitchinterval(min(_POLL_SWITCH_INTERVAL, _switching_polls[1]))
             _switching_polls[0] += 1
             entered = True
+            if _switching_polls[0] == 1:
+                sys.setswitchinterval(min(_POLL_SWITCH_INTERVAL, _switching_polls[1]))
         yield
     finally:
         # Restored before the count goes down, so that an exception raised in between (a task's time limit,

@@ -32,19 +32,23 @@ AUTOPAY_STATUS_LABELS = {
 }
 
 
-def events_shown(events: Iterable[models.PaymentEvent]) -> list[tuple[models.PaymentEvent, str]]:
-    """Each event with its summary; the vouchers posted events name are looked up in one query."""
+def events_shown(
+    events: Iterable[models.PaymentEvent], *, company_id: int
+) -> list[tuple[models.PaymentEvent, str]]:
+    """Each of the company's events with its summary; the vouchers its postings name are looked up in one
+    query, among the company's."""
     events = list(events)
     voucher_ids = {
         voucher
         for event in events
         if event.kind == models.PaymentEventKind.POSTED
+        and isinstance(event.details, dict)
         and isinstance(voucher := event.details.get("voucher"), int)
     }
     vouchers = {
         voucher.pk: f"{voucher.series.code}-{voucher.number}"
         for voucher in ledger_models.Voucher.objects.filter(
-            company_id__in={event.company_id for event in events}, pk__in=voucher_ids
+            company_id=company_id, pk__in=voucher_ids
         ).select_related("series")
     }
     return [(event, event_summary(event, vouchers=vouchers)) for event in events]
@@ -115,7 +119,8 @@ def _summary(event: models.PaymentEvent, d: dict[str, Any], vouchers: Mapping[in
     if kind == kinds.STATUS_CHANGED:
         steps = ", ".join(
             _autopay_status(step["autopay_status"]) + (f" ({step['reason']})" if step.get("reason") else "")
-            for step in d.get("statuses", [])
+            # Events written before a page's statuses were listed hold one status, as their own details.
+            for step in d.get("statuses", [d] if "autopay_status" in d else [])
         )
         moved = f"{_line_status(d['from'])} → {_line_status(d['to'])}"
         return f"{moved}: {steps}" if steps else moved

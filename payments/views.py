@@ -128,7 +128,9 @@ def payment_detail(request: HttpRequest, payment_id: int) -> HttpResponse:
     context = {
         "payment": payment,
         "lines": lines,
-        "events": event_texts.events_shown(selectors.payment_events(payment=payment)),
+        "events": event_texts.events_shown(
+            selectors.payment_events(payment=payment), company_id=payment.company_id
+        ),
         "open_flags": selectors.payment_open_flags(payment=payment).exists(),
         "is_approver": guard.user_is_approver(user=request.user, company=payment.company),
         "date_form": forms.PaymentDateForm(initial={"payment_date": payment.payment_date}),

@@ -179,8 +179,8 @@ def test_the_cursor_records_the_poll(autopay_url, today, now):
 @pytest.mark.parametrize(
     ("language", "expected"),
     [
-        ("nb", "{n} behandlet, 0 behandlet før, 0 avvik"),
-        ("en", "{n} applied, 0 already applied, 0 anomalies"),
+        ("nb", "behandlet: {n}, behandlet før: 0, avvik: 0"),
+        ("en", "applied: {n}, already applied: 0, anomalies: 0"),
     ],
 )
 def test_the_cursor_records_the_polls_result_in_the_language_of_the_poll(

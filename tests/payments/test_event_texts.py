@@ -138,6 +138,21 @@ def test_details_that_are_not_as_written_are_shown_as_they_are(line, kind, detai
     assert summary(line, kind, details, with_line=False) == expected
 
 
+def test_a_status_event_written_before_statuses_were_listed_names_its_status(line):
+    details = {"from": 3, "to": 7, "autopay_status": "rejected_in_bank", "reason": "closed account", "seq": 4}
+    assert (
+        summary(line, K.STATUS_CHANGED, details)
+        == "7-3: 3 Kvittert → 7 Avvist: avvist i bank (closed account)"
+    )
+
+
+def test_a_posting_whose_details_are_not_a_mapping_is_shown_as_it_is(line):
+    event = models.PaymentEvent.objects.create(
+        payment=line.payment, line=line, company=line.company, kind=K.POSTED, at=NOW, details=[1, 2]
+    )
+    assert event_texts.events_shown([event], company_id=line.company_id) == [(event, "[1, 2]")]
+
+
 def test_an_unknown_status_from_autopay_is_shown_as_it_came(line):
     details = {"from": 2, "to": 3, "statuses": [{"autopay_status": "on_hold", "reason": ""}]}
     assert summary(line, K.STATUS_CHANGED, details) == "7-3: 2 Overført → 3 Kvittert: on_hold"
@@ -167,6 +182,6 @@ def test_the_page_names_a_posted_events_voucher_by_its_series_and_number(line):
         details={"from": 5, "to": 6, "voucher": voucher.pk, "batch": 1, "amount": "800.00"},
     )
     with translation.override("nb"):
-        [(shown_event, text)] = event_texts.events_shown([event])
+        [(shown_event, text)] = event_texts.events_shown([event], company_id=company.pk)
     assert (shown_event, text) == (event, f"7-3: 800,00 bokført på bilag UTB-{voucher.number} (bunt 1)")
     assert ledger_models.Voucher.objects.filter(company=company).count() == 1
