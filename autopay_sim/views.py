@@ -237,8 +237,8 @@ def bank_run_day(request: HttpRequest) -> HttpResponse:
     messages.success(
         request,
         _(
-            "Bank day {day}: {payments} payments, {paid} lines paid, {rejected} rejected, "
-            "{cancelled} cancelled in bank."
+            "Bank day {day}: payments {payments}, lines paid {paid}, rejected {rejected}, "
+            "cancelled in bank {cancelled}."
         ).format(
             day=formats.date_format(day, "SHORT_DATE_FORMAT"),
             payments=result.payments,

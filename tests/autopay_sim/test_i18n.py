@@ -173,6 +173,17 @@ def test_the_bank_day_button_shows_the_day_in_norwegian(client, approver, time_m
     assert "Kjør bankdag (17.11.2026)" in _page(client, reverse("autopay_sim:home"), "nb")
 
 
+def test_the_bank_days_confirmation_is_in_norwegian(client, approver, time_machine):
+    time_machine.move_to(datetime.datetime(2026, 11, 17, 9, 0, tzinfo=datetime.UTC), tick=False)
+    factories.SimMembershipFactory.create(
+        user=approver.user, company=approver.company, role=models.SimRole.ADMINISTRATOR
+    )
+    page = client.post(
+        reverse("autopay_sim:bank-run-day"), follow=True, HTTP_ACCEPT_LANGUAGE="nb"
+    ).content.decode()
+    assert "Bankdag 17.11.2026: betalinger 0, linjer betalt 0, avvist 0, kansellert i bank 0." in page
+
+
 @pytest.mark.parametrize(
     ("language", "expected"),
     [
