@@ -35,8 +35,8 @@ AUTOPAY_STATUS_LABELS = {
 def events_shown(
     events: Iterable[models.PaymentEvent], *, company_id: int
 ) -> list[tuple[models.PaymentEvent, str]]:
-    """Each of the company's events with its summary; the vouchers its postings name are looked up in one
-    query, among the company's."""
+    """Each of the company's events with its summary; the vouchers its postings name, and the items its
+    removed lines paid, are looked up in one query each, among the company's."""
     events = list(events)
     voucher_ids = {
         voucher
@@ -51,16 +51,34 @@ def events_shown(
             company_id=company_id, pk__in=voucher_ids
         ).select_related("series")
     }
-    return [(event, event_summary(event, vouchers=vouchers)) for event in events]
+    item_ids = {
+        item
+        for event in events
+        if event.kind == models.PaymentEventKind.LINE_REMOVED
+        and isinstance(event.details, dict)
+        and isinstance(item := event.details.get("open_item"), int)
+    }
+    items = {
+        item.pk: (item.invoice_no, item.supplier.name if item.supplier is not None else "")
+        for item in ledger_models.OpenItem.objects.filter(
+            company_id=company_id, pk__in=item_ids
+        ).select_related("supplier")
+    }
+    return [(event, event_summary(event, vouchers=vouchers, items=items)) for event in events]
 
 
-def event_summary(event: models.PaymentEvent, *, vouchers: Mapping[int, str] | None = None) -> str:
+def event_summary(
+    event: models.PaymentEvent,
+    *,
+    vouchers: Mapping[int, str] | None = None,
+    items: Mapping[int, tuple[str, str]] | None = None,
+) -> str:
     """What the event's details say, in the active language; `key: value` for what is not known here."""
     if not isinstance(event.details, dict):
         return "" if event.details in (None, "") else str(event.details)
     details = event.details
     try:
-        text = _summary(event, details, vouchers or {})
+        text = _summary(event, details, vouchers or {}, items or {})
     except (KeyError, TypeError, ValueError, ArithmeticError):
         text = None
     if text is None:
@@ -69,7 +87,12 @@ def event_summary(event: models.PaymentEvent, *, vouchers: Mapping[int, str] | N
     return f"{line}: {text}" if line and text else text
 
 
-def _summary(event: models.PaymentEvent, d: dict[str, Any], vouchers: Mapping[int, str]) -> str | None:
+def _summary(
+    event: models.PaymentEvent,
+    d: dict[str, Any],
+    vouchers: Mapping[int, str],
+    items: Mapping[int, tuple[str, str]],
+) -> str | None:
     kind = event.kind
     kinds = models.PaymentEventKind
     if kind == kinds.PROPOSED:
@@ -93,9 +116,17 @@ def _summary(event: models.PaymentEvent, d: dict[str, Any], vouchers: Mapping[in
             parts.append(gettext("flagged lines to override"))
         return ", ".join(parts)
     if kind == kinds.LINE_REMOVED:
+        item = int(d["open_item"])
+        if item in items:
+            invoice_no, supplier = items[item]
+            return gettext("a line of %(amount)s to %(supplier)s removed (invoice %(invoice)s)") % {
+                "amount": _amount(d["amount"]),
+                "supplier": supplier,
+                "invoice": invoice_no,
+            }
         return gettext("a line of %(amount)s removed (open item %(item)s)") % {
             "amount": _amount(d["amount"]),
-            "item": int(d["open_item"]),
+            "item": item,
         }
     if kind == kinds.AMOUNT_REDUCED:
         return f"{_amount(d['from'])} → {_amount(d['to'])}"

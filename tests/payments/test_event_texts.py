@@ -185,3 +185,24 @@ def test_the_page_names_a_posted_events_voucher_by_its_series_and_number(line):
         [(shown_event, text)] = event_texts.events_shown([event], company_id=company.pk)
     assert (shown_event, text) == (event, f"7-3: 800,00 bokført på bilag UTB-{voucher.number} (bunt 1)")
     assert ledger_models.Voucher.objects.filter(company=company).count() == 1
+
+
+def test_a_removed_line_names_its_supplier_and_invoice_when_the_item_is_the_companys(line):
+    item = line.open_item
+    other = factories.PayableItemFactory.create()  # another company's item
+    events = [
+        models.PaymentEvent.objects.create(
+            payment=line.payment,
+            company=line.company,
+            kind=K.LINE_REMOVED,
+            at=NOW,
+            details={"removed_line": 99, "open_item": open_item.pk, "supplier": 1, "amount": "1250.00"},
+        )
+        for open_item in (item, other)
+    ]
+    with translation.override("nb"):
+        shown = [text for _event, text in event_texts.events_shown(events, company_id=line.company_id)]
+    assert shown == [
+        f"en linje på 1 250,00 til {item.supplier.name} fjernet (faktura {item.invoice_no})",
+        f"en linje på 1 250,00 fjernet (åpen post {other.pk})",
+    ]
