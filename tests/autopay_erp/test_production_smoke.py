@@ -125,7 +125,8 @@ def _base_env() -> dict[str, str]:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     tmp = tmp_path_factory.mktemp("production")
-    prefix = os.environ.get("TEST_DB_NAME", "test_autopay_erp")
+    # Each pytest-xdist worker runs the module's stack of its own.
+    prefix = os.environ.get("TEST_DB_NAME", "test_autopay_erp") + os.environ.get("PYTEST_XDIST_WORKER", "")
     erp_db, sim_db = f"{prefix}_smoke", f"{prefix}_smoke_sim"
     _databases_recreate(erp_db, sim_db)
     erp_port, sim_port, bad_port, metrics_port = (_free_port() for _ in range(4))
