@@ -111,6 +111,15 @@ class DateForm(forms.Form):
     requested_date = forms.DateField(input_formats=["%Y-%m-%d"])
 
 
+class BankDayForm(forms.Form):
+    day = forms.DateField(
+        label=gettext_lazy("Bank day"),
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        error_messages={"invalid": gettext_lazy("Enter the bank day as a valid date.")},
+    )
+
+
 class AmountField(forms.DecimalField):
     """A decimal amount that may be written with a decimal comma and spaces between thousands."""
 
@@ -232,7 +241,13 @@ def line_amount(request: HttpRequest, reference: str, line_id: int) -> HttpRespo
 def bank_run_day(request: HttpRequest) -> HttpResponse:
     if not selectors.user_is_administrator(user=request.user):
         raise PermissionDenied("only an AutoPay Administrator runs the bank")
-    day = timezone.localdate()
+    # The day the bank runs (today unless chosen): it pays the approved payments due on or before it, so a
+    # payment dated ahead can be paid without waiting for its day.
+    form = BankDayForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+        return redirect("autopay_sim:home")
+    day = form.cleaned_data["day"] or timezone.localdate()
     result = services.bank_day_run(day=day, now=timezone.now())
     messages.success(
         request,

@@ -165,12 +165,16 @@ def test_an_approval_is_confirmed_with_the_status_in_norwegian(client):
     assert f"{line.payment.reference} har status Godkjent." in response.content.decode()
 
 
-def test_the_bank_day_button_shows_the_day_in_norwegian(client, approver, time_machine):
+def test_the_bank_day_form_is_in_norwegian_with_today_chosen(client, approver, time_machine):
     time_machine.move_to(datetime.datetime(2026, 11, 17, 9, 0, tzinfo=datetime.UTC), tick=False)
     factories.SimMembershipFactory.create(
         user=approver.user, company=approver.company, role=models.SimRole.ADMINISTRATOR
     )
-    assert "Kjør bankdag (17.11.2026)" in _page(client, reverse("autopay_sim:home"), "nb")
+    page = _page(client, reverse("autopay_sim:home"), "nb")
+    # The day chosen in a date field, today's by default; the browser shows it in its locale's format.
+    assert 'name="day" value="2026-11-17"' in page
+    assert ">Bankdag</label>" in page
+    assert "Kjør bankdag</button>" in page
 
 
 def test_the_bank_days_confirmation_is_in_norwegian(client, approver, time_machine):

@@ -1,10 +1,14 @@
 """The simulator's web pages, through Django's test client."""
 
+import datetime
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from autopay_sim import models
+from autopay_sim import models, services
 from tests.autopay_sim import factories
 
 pytestmark = pytest.mark.django_db
@@ -63,6 +67,60 @@ def test_administrator_runs_the_bank_day_from_the_page(client, approver):
     )
     response = client.post(reverse("autopay_sim:bank-run-day"), follow=True)
     assert "Bank day" in response.content.decode()
+
+
+def _approved_payment(approver, *, requested_date):
+    agreement = factories.BankAgreementFactory.create(
+        company=approver.company, approvers_required=1, two_factor_level=models.TwoFactorLevel.NONE
+    )
+    line = factories.PaymentLineFactory.create(
+        payment__agreement=agreement,
+        payment__company=approver.company,
+        payment__requested_date=requested_date,
+    )
+    # The company asks for two-factor at login: an approver has a device.
+    if not TOTPDevice.objects.filter(user=approver.user).exists():
+        factories.TOTPDeviceFactory.create(user=approver.user)
+    services.payment_approve(payment_id=line.payment.pk, user=approver.user, now=timezone.now())
+    return line
+
+
+def test_the_bank_runs_the_day_chosen_and_pays_what_is_due_by_then(client, approver):
+    # A payment dated ahead is paid by running the bank for its day, not only on the day itself.
+    factories.SimMembershipFactory.create(
+        user=approver.user, company=approver.company, role=models.SimRole.ADMINISTRATOR
+    )
+    line = _approved_payment(approver, requested_date="2026-12-28")
+    later = _approved_payment(approver, requested_date="2026-12-29")
+    response = client.post(
+        reverse("autopay_sim:bank-run-day"), {"day": "2026-12-28"}, follow=True, HTTP_ACCEPT_LANGUAGE="nb"
+    )
+    assert "Bankdag 28.12.2026: betalinger 1, linjer betalt 1," in response.content.decode()
+    line.refresh_from_db()
+    later.refresh_from_db()
+    assert (line.status, line.value_date) == (models.AutoPayStatus.PAID, datetime.date(2026, 12, 28))
+    assert later.status == models.AutoPayStatus.APPROVED
+
+
+@pytest.mark.parametrize("day", ["28.12.2026", "2026-13-01", "tomorrow", "2026-12-28' OR 1=1"])
+def test_a_bank_day_that_is_not_a_date_is_refused_and_pays_nothing(client, approver, day):
+    factories.SimMembershipFactory.create(
+        user=approver.user, company=approver.company, role=models.SimRole.ADMINISTRATOR
+    )
+    line = _approved_payment(approver, requested_date="2026-11-23")
+    events = models.PaymentEvent.objects.count()
+    response = client.post(
+        reverse("autopay_sim:bank-run-day"), {"day": day}, follow=True, HTTP_ACCEPT_LANGUAGE="nb"
+    )
+    assert response.status_code == 200
+    assert "Oppgi bankdagen som en gyldig dato." in response.content.decode()
+    line.refresh_from_db()
+    assert (line.status, models.PaymentEvent.objects.count()) == (models.AutoPayStatus.APPROVED, events)
+
+
+def test_the_bank_day_is_refused_to_a_non_administrator_whatever_the_day(client, approver):
+    response = client.post(reverse("autopay_sim:bank-run-day"), {"day": "nonsense"})
+    assert response.status_code == 403
 
 
 def test_invoice_approver_approves_and_pays_from_the_page(client):
