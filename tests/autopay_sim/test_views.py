@@ -85,6 +85,7 @@ def _approved_payment(approver, *, requested_date):
     return line
 
 
+@pytest.mark.sqlite
 def test_the_bank_runs_the_day_chosen_and_pays_what_is_due_by_then(client, approver):
     # A payment dated ahead is paid by running the bank for its day, not only on the day itself.
     factories.SimMembershipFactory.create(
@@ -102,6 +103,7 @@ def test_the_bank_runs_the_day_chosen_and_pays_what_is_due_by_then(client, appro
     assert later.status == models.AutoPayStatus.APPROVED
 
 
+@pytest.mark.sqlite
 @pytest.mark.parametrize("day", ["28.12.2026", "2026-13-01", "tomorrow", "2026-12-28' OR 1=1"])
 def test_a_bank_day_that_is_not_a_date_is_refused_and_pays_nothing(client, approver, day):
     factories.SimMembershipFactory.create(
