@@ -5,3 +5,12 @@ document.addEventListener("change", function (event) {
     field.form.submit();
   }
 });
+
+// A form with data-confirm asks before it is sent (the payment's "Delete payment", for one).
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  if (form instanceof HTMLFormElement && form.hasAttribute("data-confirm") &&
+      !window.confirm(form.getAttribute("data-confirm"))) {
+    event.preventDefault();
+  }
+});

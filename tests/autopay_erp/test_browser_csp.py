@@ -8,9 +8,11 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from company import models as company_models
+from payments import models as payment_models
 from tests.autopay_sim import factories as sim_factories
 from tests.company import factories
 from tests.ledger.factories import CustomerFactory, CustomerItemFactory, SupplierFactory, SupplierItemFactory
+from tests.payments import factories as payment_factories
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
@@ -39,6 +41,9 @@ def test_no_page_reports_a_policy_violation(live_server, transactional_db, tmp_p
     )
     SupplierItemFactory.create(
         company=first, supplier=SupplierFactory.create(company=first, name="Fjordkraft")
+    )
+    proposal = payment_factories.PaymentFactory.create(
+        company=first, bank_partner=factories.BankPartnerFactory.create(company=first)
     )
     agreement = sim_factories.BankAgreementFactory.create()
     sim_factories.PaymentFactory.create(agreement=agreement, payment_id="PAY-4711")
@@ -87,6 +92,22 @@ def test_no_page_reports_a_policy_violation(live_server, transactional_db, tmp_p
         page.wait_for_selector("#open-items:has-text('Fjordkraft'):not(:has-text('Alta Bygg'))")
         htmx_swapped = "kind=supplier" in page.url
         visit("/vouchers/")
+        # "Delete payment" asks first (from static/js/app.js, not an inline handler): dismissed, nothing goes.
+        visit(f"/payments/{proposal.pk}/", "button.danger")
+        asked: list[str] = []
+
+        def answer(dialog, accept: bool) -> None:
+            asked.append(dialog.message)
+            dialog.accept() if accept else dialog.dismiss()
+
+        page.once("dialog", lambda dialog: answer(dialog, False))
+        page.click("button.danger")
+        page.wait_for_timeout(300)
+        kept = payment_models.Payment.objects.filter(pk=proposal.pk).exists()
+        page.once("dialog", lambda dialog: answer(dialog, True))
+        page.click("button.danger")
+        page.wait_for_url(f"{live_server.url}/payments/")
+        deleted = not payment_models.Payment.objects.filter(pk=proposal.pk).exists()
         visit("/account/two-factor/", "[data-testid=two-factor-qr] svg")
         visit(f"/companies/{first.pk}/audit/", "[data-testid=audit-log]")
         visit(f"/companies/{first.pk}/autopay/")
@@ -107,3 +128,4 @@ def test_no_page_reports_a_policy_violation(live_server, transactional_db, tmp_p
         browser.close()
 
     assert (violations, console, switched, htmx_swapped, docs_rendered) == ({}, [], True, True, True)
+    assert (asked, kept, deleted) == (["Delete this payment?"] * 2, True, True)
