@@ -28,7 +28,7 @@ def open_item_list(request: HttpRequest) -> HttpResponse:
     company = context_processors.chosen_company(request)
     context: dict[str, Any] = {
         "kinds": models.OpenItemKind.choices,
-        "statuses": [("unsettled", "Not settled"), *models.OpenItemStatus.choices, ("all", "All")],
+        "statuses": [("unsettled", _("Not settled")), *models.OpenItemStatus.choices, ("all", _("All"))],
     }
     if company is not None:
         filters = {

@@ -159,6 +159,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "COERCE_DECIMAL_TO_STRING": True,
+    # A 404 in the user's language, without the model's name (autopay_erp/api_exceptions.py).
+    "EXCEPTION_HANDLER": "autopay_erp.api_exceptions.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "AutoPay ERP back office API",

@@ -76,6 +76,25 @@ def test_detail_of_another_companys_row_is_not_found(api, endpoint):
 
 
 @pytest.mark.parametrize(
+    "path",
+    [
+        *(f"/api/{endpoint}/999999999/" for endpoint in ENDPOINTS),
+        "/api/payments/999999999/",
+        "/api/payments/999999999/events/",
+        "/api/sync/00000000-0000-0000-0000-000000000000/",
+        "/api/payment-upload-runs/999999999/",
+        "/api/no-such-endpoint/",
+    ],
+)
+@pytest.mark.parametrize(("language", "detail"), [("nb", "Ikke funnet."), ("en", "Not found.")])
+def test_a_row_not_found_is_told_in_the_users_language_without_naming_the_model(api, path, language, detail):
+    # Not Django's "No Payment matches the given query.": English whatever the language, and the model's name.
+    client, _, _ = api
+    response = client.get(path, HTTP_ACCEPT_LANGUAGE=language)
+    assert (response.status_code, response.json()) == (404, {"detail": detail})
+
+
+@pytest.mark.parametrize(
     ("endpoint", "payload"),
     [
         ("accounts", {"number": "3999", "name": "Sales", "kind": "income"}),

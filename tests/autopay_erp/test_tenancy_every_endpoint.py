@@ -41,7 +41,9 @@ _NOISE = [
 def _normalised(body: bytes, value: str) -> bytes:
     for noise in _NOISE:
         body = noise.sub(b"<noise>", body)
-    return re.sub(rb"(?<![0-9])" + value.encode() + rb"(?![0-9])", b"<id>", body)
+    # The id as a number of its own: not digits of a colour ("#B44", "#666" in the browsable API's CSS), of a
+    # word or of a decimal.
+    return re.sub(rb"(?<![0-9A-Za-z#.])" + value.encode() + rb"(?![0-9A-Za-z]|\.[0-9])", b"<id>", body)
 
 
 def _answer(response, value: str) -> tuple[int, bytes, bytes]:

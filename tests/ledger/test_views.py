@@ -87,6 +87,17 @@ def test_open_items_full_page_has_the_filter_form(member):
     assert 'hx-target="#open-items"' in client.get(reverse("open-items")).content.decode()
 
 
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("nb", ["Ikke utlignet", "Åpen", "Delvis åpen", "Utlignet", "Alle"]), ("en", ["Not settled", "Open"])],
+)
+def test_open_items_status_filter_speaks_the_users_language(member, language, expected):
+    client, _ = member
+    response = client.get(reverse("open-items"), HTTP_ACCEPT_LANGUAGE=language)
+    labels = [str(label) for _value, label in response.context["statuses"]]
+    assert labels[: len(expected)] == expected
+
+
 def test_open_items_show_only_the_switched_to_company(member):
     client, company = member
     second = MembershipFactory.create(user=company.memberships.get().user).company
