@@ -7,9 +7,12 @@ Both take an optional `company` filter and are scoped to the user's companies.
 
 from typing import Any
 
+from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, permissions, serializers, status
@@ -64,12 +67,16 @@ COMPANY_FILTER = OpenApiParameter("company", OpenApiTypes.INT, description="Only
 
 
 def _companies(request: Request) -> QuerySet[Any]:
+    """The user's companies, or the one `company` names: one not among them (or not an id) is refused as the
+    other lists' `company` filter refuses it, with a 400 and Django's own words."""
     companies = tenancy.companies_for_user(request.user)
     wanted = request.query_params.get("company", "")
     if wanted:
-        return (
-            companies.filter(pk=int(wanted)) if (wanted.isascii() and wanted.isdigit()) else companies.none()
-        )
+        try:
+            chosen = forms.ModelChoiceField(queryset=companies).clean(wanted)
+        except ValidationError as exc:
+            raise serializers.ValidationError({"company": exc.messages}) from exc
+        return companies.filter(pk=chosen.pk)
     return companies
 
 
@@ -90,10 +97,11 @@ class PaymentLinesCreateBatchView(APIView):
         found = set(visible.values_list("id", flat=True))
         if found != set(ids):
             missing = ", ".join(str(i) for i in ids if i not in found)
-            return Response({"error": "not_found", "detail": f"No such lines: {missing}."}, status=400)
+            detail = _("No such lines: %(lines)s.") % {"lines": missing}
+            return Response({"error": "not_found", "detail": detail}, status=400)
         if len(companies) != 1:
             return Response(
-                {"error": "several_companies", "detail": "Lines of one company at a time."}, status=400
+                {"error": "several_companies", "detail": _("Lines of one company at a time.")}, status=400
             )
         company = get_object_or_404(tenancy.companies_for_user(request.user), pk=companies.pop())
         try:

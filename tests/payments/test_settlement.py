@@ -230,3 +230,34 @@ def test_an_unsettled_line_two_bank_days_after_its_date_is_missing(autopay_url, 
         for day in (datetime.date(2026, 11, 17), datetime.date(2026, 11, 18))
     ]
     assert on == [0, 1]
+
+
+@pytest.mark.parametrize("name", ["api-payment-lines-awaiting-batch", "api-payment-lines-settlement-missing"])
+def test_the_work_lists_refuse_a_company_that_is_not_the_users_or_not_an_id(name):
+    # As the other lists' `company` filter: a 400 naming the filter, the same for another's company as for
+    # none at all, rather than an empty list that looks like "nothing waiting".
+    mine = company_factories.CompanyFactory.create()
+    other = company_factories.CompanyFactory.create()
+    client = api_client_for(mine)
+    url = reverse(name)
+    assert client.get(url, {"company": mine.pk}).status_code == 200
+    answers = [
+        client.get(url, {"company": value}, HTTP_ACCEPT_LANGUAGE="nb") for value in (other.pk, 2**40, "abc")
+    ]
+    assert {answer.status_code for answer in answers} == {400}
+    assert {tuple(answer.json()) for answer in answers} == {("company",)}
+    assert answers[0].json() == answers[1].json()
+
+
+def test_the_create_batch_api_tells_lines_it_does_not_know_in_the_users_language(autopay_url, today, now):
+    world = settled_world(today=today, now=now, ebf_post_settlement=False, count=1)
+    answer = api_client_for(world.company).post(
+        reverse("api-payment-lines-create-batch"),
+        {"lines": [2_000_000_000]},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="nb",
+    )
+    assert (answer.status_code, answer.json()) == (
+        400,
+        {"error": "not_found", "detail": "Ingen slike linjer: 2000000000."},
+    )
