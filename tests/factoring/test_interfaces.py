@@ -215,6 +215,16 @@ def test_the_factoring_company_page_lists_the_definitions_bank_account(book):
     assert book.definition.bank_account in page
 
 
+def test_the_incoming_pages_label_their_button_and_column_as_norwegian_does(book):
+    client = _page_client(book)
+    upload = client.get("/incoming/", HTTP_ACCEPT_LANGUAGE="nb").content.decode()
+    assert '<button type="submit">Importer</button>' in upload
+    assert "<th>Import</th>" in upload  # the column of imports: a noun
+    companies = client.get("/incoming/factoring-companies/", HTTP_ACCEPT_LANGUAGE="nb").content.decode()
+    assert ">Avskrivningsgrense</th>" in companies
+    assert "<label>Avskrivningsgrense " in companies
+
+
 def test_the_definition_columns_read_in_norwegian_as_visma_business_names_them():
     from django.utils import translation
 

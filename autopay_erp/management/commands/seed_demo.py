@@ -46,10 +46,10 @@ ACCOUNTS = [
     ("6300", "Leie lokale", ledger_models.AccountKind.EXPENSE, ""),
     ("6800", "Kontorrekvisita", ledger_models.AccountKind.EXPENSE, ""),
     ("7770", "Bank- og kortgebyrer", ledger_models.AccountKind.EXPENSE, ""),
-    ("7790", "Betalingsdifferanser (payment differences)", ledger_models.AccountKind.EXPENSE, "payment_diff"),
+    ("7790", "Betalingsdifferanser", ledger_models.AccountKind.EXPENSE, "payment_diff"),
     ("8050", "Renteinntekter", ledger_models.AccountKind.INCOME, ""),
 ]
-SERIES = [("GL", "General journal"), ("AP", "Supplier payments"), ("AR", "Customer payments"), ("BK", "Bank")]
+SERIES = [("GL", "Hovedbok"), ("AP", "Leverandørbetalinger"), ("AR", "Kundeinnbetalinger"), ("BK", "Bank")]
 SUPPLIERS = [
     "Fjordkraft Strøm AS",
     "Bergen Kontorutstyr AS",
@@ -306,7 +306,7 @@ def _payment_examples(
     )
     if not blocked.payment_blocked:
         ledger_services.open_item_payment_block_set(
-            open_item=blocked, blocked=True, reason="Disputed delivery: wait for the credit note"
+            open_item=blocked, blocked=True, reason="Omstridt levering: vent på kreditnotaen"
         )
 
 
