@@ -21,6 +21,14 @@ class PollCursor(models.Model):
     last_poll_at = models.DateTimeField(_("last poll"), null=True, blank=True)
     last_poll_result = models.CharField(_("last poll result"), max_length=500, blank=True, default="")
     last_poll_ok = models.BooleanField(_("last poll succeeded"), null=True, blank=True)
+    # The last poll's figures and error apart, so that a page tells them in its reader's language
+    # (`last_poll_result` has them in the poll's). None: a poll before they were kept.
+    last_poll_applied = models.PositiveIntegerField(_("applied in the last poll"), null=True, blank=True)
+    last_poll_already_applied = models.PositiveIntegerField(
+        _("already applied in the last poll"), null=True, blank=True
+    )
+    last_poll_anomalies = models.PositiveIntegerField(_("anomalies in the last poll"), null=True, blank=True)
+    last_poll_error = models.CharField(_("last poll's error"), max_length=500, blank=True, default="")
     # The lease: the poll that holds it (a random token) and until when; taken with a conditional UPDATE.
     lease_owner = models.CharField(max_length=64, blank=True, default="")
     lease_until = models.DateTimeField(null=True, blank=True)

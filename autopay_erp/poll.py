@@ -123,6 +123,10 @@ def _lease_give_back(
         last_poll_at=now,
         last_poll_ok=result.ok,
         last_poll_result=(f"{result.error} ({summary})" if result.error else summary)[:500],
+        last_poll_applied=result.messages_applied,
+        last_poll_already_applied=result.already_applied,
+        last_poll_anomalies=result.anomalies,
+        last_poll_error=result.error[:500],
     )
 
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
 from autopay_erp import models, poll, tasks
@@ -158,6 +158,38 @@ def test_the_sync_page_shows_the_messages_applied(autopay_url, client):
     result = poll.company_poll(company=world.company, clock=timezone.now)
     page = logged_in(client, member(world.company), world.company).get(reverse("autopay-sync"))
     assert f'<dd id="messages-applied">{result.messages_applied}</dd>' in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("en", "applied: {n}, already applied: 0, anomalies: 1"),
+        ("nb", "behandlet: {n}, behandlet før: 0, avvik: 1"),
+    ],
+)
+def test_the_sync_page_tells_the_last_polls_figures_in_its_readers_language(
+    autopay_url, client, language, expected
+):
+    # Polled in Norwegian (a worker's language), read in either.
+    world = paid_world(count=1)
+    outgoing_world.sim_line_status_emit(
+        org_no=world.company.org_no, end_to_end_id="NOPE-1", status="paid", now=timezone.now()
+    )
+    with translation.override("nb"):
+        result = poll.company_poll(company=world.company, clock=timezone.now)
+    page = logged_in(client, member(world.company), world.company).get(
+        reverse("autopay-sync"), HTTP_ACCEPT_LANGUAGE=language
+    )
+    assert expected.format(n=result.messages_applied) in page.content.decode()
+
+
+def test_a_cursor_polled_before_the_figures_were_kept_shows_its_stored_result(autopay_url, client):
+    world = paid_world(count=1)
+    models.PollCursor.objects.create(
+        company=world.company, last_poll_at=timezone.now(), last_poll_ok=True, last_poll_result="behandlet: 7"
+    )
+    page = logged_in(client, member(world.company), world.company).get(reverse("autopay-sync"))
+    assert "behandlet: 7</dd>" in page.content.decode()
 
 
 def test_an_anomaly_is_resolved_from_the_sync_page(autopay_url, client):
