@@ -81,6 +81,9 @@ def test_no_page_reports_a_policy_violation(live_server, transactional_db, tmp_p
         page.fill("input[name=password]", PASSWORD)
         page.click("button:has-text('Log in')")
         visit("/")
+        # The pages name their icon, so that the browser does not ask for a /favicon.ico there is none of.
+        icon = page.get_attribute("link[rel=icon]", "href")
+        icon_served = icon is not None and page.request.get(f"{live_server.url}{icon}").status == 200
         # The switcher submits on change from static/js/app.js, not from an inline handler.
         page.select_option("#company-switch", str(second.pk))
         page.wait_for_selector(f"#company-switch option[value='{second.pk}'][selected]", state="attached")
@@ -118,6 +121,9 @@ def test_no_page_reports_a_policy_violation(live_server, transactional_db, tmp_p
         visit("/admin/company/auditevent/")
         visit("/admin/ledger/openitem/")
         visit("/autopay/", "main")
+        sim_icon = page.get_attribute("link[rel=icon]", "href")
+        icon_served = icon_served and sim_icon is not None and sim_icon != icon
+        icon_served = icon_served and page.request.get(f"{live_server.url}{sim_icon}").status == 200
         page.click("text=PAY-4711")
         page.wait_for_selector("#payment-status")
         page.wait_for_timeout(150)
@@ -128,4 +134,4 @@ def test_no_page_reports_a_policy_violation(live_server, transactional_db, tmp_p
         browser.close()
 
     assert (violations, console, switched, htmx_swapped, docs_rendered) == ({}, [], True, True, True)
-    assert (asked, kept, deleted) == (["Delete this payment?"] * 2, True, True)
+    assert (asked, kept, deleted, icon_served) == (["Delete this payment?"] * 2, True, True, True)
