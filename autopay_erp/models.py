@@ -12,6 +12,18 @@ from django.utils.translation import gettext_lazy as _
 from company.models import Company
 
 
+class PollErrorKind(models.TextChoices):
+    """Why a poll stopped before the feed's end, told in the reader's language beside its technical detail."""
+
+    AUTOPAY = "autopay", _("AutoPay did not answer as expected; the next poll asks again")
+    LEASE_LOST = "lease_lost", _("Another poll took over this company; the next poll goes on from the cursor")
+    LINES_CHANGED = (
+        "lines_changed",
+        _("Payment lines changed meanwhile; the next poll applies the page again"),
+    )
+    FAILED = "failed", _("The poll failed; the next poll goes on from the cursor")
+
+
 class PollCursor(models.Model):
     """Where a company's poll of the AutoPay feed stands, and who holds its lease."""
 
@@ -29,6 +41,9 @@ class PollCursor(models.Model):
     )
     last_poll_anomalies = models.PositiveIntegerField(_("anomalies in the last poll"), null=True, blank=True)
     last_poll_error = models.CharField(_("last poll's error"), max_length=500, blank=True, default="")
+    last_poll_error_kind = models.CharField(
+        _("last poll's error kind"), max_length=16, choices=PollErrorKind.choices, blank=True, default=""
+    )
     # The lease: the poll that holds it (a random token) and until when; taken with a conditional UPDATE.
     lease_owner = models.CharField(max_length=64, blank=True, default="")
     lease_until = models.DateTimeField(null=True, blank=True)

@@ -86,6 +86,8 @@ class PollResult:
     already_applied: int = 0
     anomalies: int = 0
     error: str = ""
+    # Why the poll stopped (models.PollErrorKind), when `error` is set.
+    error_kind: str = ""
     # Time spent waiting for AutoPay's next page while nothing was left to apply.
     wait_seconds: float = 0.0
     by_type: dict[str, int] = dataclasses.field(default_factory=dict)
@@ -127,6 +129,7 @@ def _lease_give_back(
         last_poll_already_applied=result.already_applied,
         last_poll_anomalies=result.anomalies,
         last_poll_error=result.error[:500],
+        last_poll_error_kind=(result.error_kind or models.PollErrorKind.FAILED) if result.error else "",
     )
 
 
@@ -208,6 +211,17 @@ def company_poll(
     except (PollLeaseLost, payment_errors.LinesChangedMeanwhile) as exc:
         # The page was rolled back; the next poll applies it again from where the cursor stands.
         result.error = str(exc)
+        result.error_kind = (
+            models.PollErrorKind.LEASE_LOST
+            if isinstance(exc, PollLeaseLost)
+            else models.PollErrorKind.LINES_CHANGED
+        )
+    except BaseException as exc:
+        # Anything else (the company's key unreadable, a time limit, the database) ends the poll as failed, on
+        # the cursor as in the caller's record, and goes on up.
+        result.error = result.error or f"{type(exc).__name__}: {exc}"
+        result.error_kind = result.error_kind or models.PollErrorKind.FAILED
+        raise
     finally:
         _lease_give_back(company=company, owner=owner, result=result, now=clock())
     return result
@@ -266,6 +280,7 @@ def _pages_poll(
             prepared = pending.result()
         except autopay_errors.AutoPayError as exc:
             result.error = f"AutoPay: {exc}"
+            result.error_kind = models.PollErrorKind.AUTOPAY
             logger.warning("poll of %s stopped at %s: %s", company.org_no, position, exc)
             break
         finally:

@@ -155,7 +155,8 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": [
         # DjangoFilterBackend with every row-naming filter narrowed to the user's companies.
         "company.filters.TenancyFilterBackend",
-        "rest_framework.filters.OrderingFilter",
+        # DRF's OrderingFilter, refusing a field it does not order by.
+        "company.filters.StrictOrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "COERCE_DECIMAL_TO_STRING": True,

@@ -168,6 +168,26 @@ def test_a_failed_poll_records_its_error_on_the_cursor(autopay_url):
     result = poll.company_poll(company=world.company, clock=timezone.now, client_factory=factory)
     cursor = models.PollCursor.objects.get(company=world.company)
     assert (result.ok, cursor.last_poll_ok, cursor.last_seq, cursor.lease_owner) == (False, False, 0, "")
+    assert cursor.last_poll_error_kind == models.PollErrorKind.AUTOPAY
+    assert cursor.last_poll_error.startswith("AutoPay: ")
+
+
+def test_a_poll_that_fails_otherwise_is_recorded_as_failed_not_succeeded_and_raises(autopay_url):
+    world = paid_world(count=1)
+
+    def factory(*, company):
+        raise company_selectors.CompanyNotActivated(f"{company.org_no} is not activated")
+
+    with pytest.raises(company_selectors.CompanyNotActivated):
+        poll.company_poll(company=world.company, clock=timezone.now, client_factory=factory)
+    cursor = models.PollCursor.objects.get(company=world.company)
+    assert (cursor.last_poll_ok, cursor.last_poll_error_kind, cursor.lease_owner, cursor.last_seq) == (
+        False,
+        models.PollErrorKind.FAILED,
+        "",
+        0,
+    )
+    assert cursor.last_poll_error.startswith("CompanyNotActivated: ")
 
 
 def _poll_process(world: outgoing_world.World, *, runs: int = 1) -> subprocess.Popen[str]:

@@ -192,6 +192,31 @@ def test_a_cursor_polled_before_the_figures_were_kept_shows_its_stored_result(au
     assert "behandlet: 7</dd>" in page.content.decode()
 
 
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("nb", "AutoPay svarte ikke som ventet"), ("en", "AutoPay did not answer as expected")],
+)
+def test_a_failed_poll_is_told_on_the_sync_page_in_the_readers_language(
+    autopay_url, client, language, expected
+):
+    world = paid_world(count=1)
+    models.PollCursor.objects.create(
+        company=world.company,
+        last_poll_at=timezone.now(),
+        last_poll_ok=False,
+        last_poll_applied=0,
+        last_poll_already_applied=0,
+        last_poll_anomalies=0,
+        last_poll_error="AutoPay: HTTP 503",
+        last_poll_error_kind=models.PollErrorKind.AUTOPAY,
+    )
+    page = logged_in(client, member(world.company), world.company).get(
+        reverse("autopay-sync"), HTTP_ACCEPT_LANGUAGE=language
+    )
+    assert f"{expected}; " in page.content.decode()
+    assert "AutoPay: HTTP 503 (" in page.content.decode()
+
+
 def test_an_anomaly_is_resolved_from_the_sync_page(autopay_url, client):
     world = paid_world(count=1)
     outgoing_world.sim_line_status_emit(

@@ -197,3 +197,40 @@ def test_supplier_moved_to_another_of_the_users_companies_is_refused(member):
     other = MembershipFactory.create(user=company.memberships.get().user).company
     response = client.patch(f"/api/suppliers/{supplier.pk}/", {"company": other.pk}, format="json")
     assert response.status_code == 400
+
+
+def test_open_items_ordered_by_a_field_they_are_ordered_by(member):
+    client, company = member
+    for amount in ("30.00", "10.00", "20.00"):
+        SupplierItemFactory.create(company=company, amount=Decimal(amount))
+    answer = client.get("/api/open-items/", {"ordering": "-amount"})
+    assert answer.status_code == 200
+    assert [row["amount"] for row in answer.json()["results"]] == ["30.00", "20.00", "10.00"]
+
+
+@pytest.mark.parametrize("ordering", ["colour", "-amount,colour", "customer__name"])
+def test_ordering_by_a_field_the_list_does_not_order_by_is_a_400_naming_it(member, ordering):
+    client, company = member
+    SupplierItemFactory.create(company=company)
+    answer = client.get("/api/open-items/", {"ordering": ordering})
+    assert answer.status_code == 400
+    assert list(answer.json()) == ["ordering"]
+    assert ordering.split(",")[-1] in answer.json()["ordering"][0]
+
+
+def test_yes_no_filter_reads_true_and_false(member):
+    client, company = member
+    active = AccountFactory.create(company=company, is_active=True)
+    inactive = AccountFactory.create(company=company, is_active=False)
+    ids = {row["id"] for row in client.get("/api/accounts/", {"is_active": "false"}).json()["results"]}
+    assert inactive.pk in ids
+    assert active.pk not in ids
+
+
+@pytest.mark.parametrize("value", ["maybe", "ja", "2x"])
+def test_yes_no_filter_given_neither_is_a_400_not_every_row(member, value):
+    client, company = member
+    AccountFactory.create(company=company, is_active=False)
+    answer = client.get("/api/accounts/", {"is_active": value})
+    assert answer.status_code == 400
+    assert list(answer.json()) == ["is_active"]
