@@ -3,13 +3,15 @@
 The run's state is kept in the database (no Celery result backend is needed): queued, running, done, failed.
 """
 
+import uuid
 from typing import Any
 
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import permissions, serializers, status
+from rest_framework import exceptions, permissions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -61,10 +63,11 @@ class SyncRequestView(APIView):
         companies = tenancy.companies_for_user(request.user)
         company = companies.filter(pk=given.validated_data["company"]).first()
         if company is None:
-            return Response({"error": "not_found", "detail": "No such company."}, status=400)
+            return Response({"error": "not_found", "detail": gettext("No such company.")}, status=400)
         if not company.is_autopay_activated():
             return Response(
-                {"error": "not_activated", "detail": "AutoPay is not activated for this company."}, status=400
+                {"error": "not_activated", "detail": gettext("AutoPay is not activated for this company.")},
+                status=400,
             )
         run = sync.sync_run_create(company=company, user=request.user, now=timezone.now())
         transaction.on_commit(
@@ -80,6 +83,10 @@ class SyncStateView(APIView):
 
     @extend_schema(responses={200: SyncRunSerializer}, summary="The state of a requested poll")
     def get(self, request: Request, task_id: str, *args: Any, **kwargs: Any) -> Response:
+        try:
+            uuid.UUID(task_id)  # every id answered is one; anything else (a NUL byte too) is none of them
+        except ValueError:
+            raise exceptions.NotFound() from None
         run = get_object_or_404(
             tenancy.scope_to_user(models.SyncRun.objects.all(), request.user), task_id=task_id
         )

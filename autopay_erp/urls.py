@@ -25,4 +25,6 @@ if apps.is_installed("autopay_sim"):
     urlpatterns.insert(4, path("autopay/", include("autopay_sim.urls")))
 
 # An unknown URL under /api/ is answered in the API's JSON shape (the simulator's API has its own middleware).
+handler400 = "autopay_erp.views.bad_request"
 handler404 = "autopay_erp.views.not_found"
+handler500 = "autopay_erp.views.server_error"

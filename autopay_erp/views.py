@@ -44,12 +44,27 @@ def company_switch(request: HttpRequest) -> HttpResponse:
         else None
     )
     if company is None:
-        return HttpResponse("Unknown company.", status=404)
+        return HttpResponse(gettext("Unknown company."), status=404)
     request.session[context_processors.SESSION_KEY] = company.pk
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = reverse("dashboard")
     return HttpResponseRedirect(target)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Answer a request Django refuses before any view (a body too large, too many fields) under /api/ in the
+    API's JSON error shape; elsewhere with the HTML page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": gettext("Bad request.")}, status=400)
+    return defaults.bad_request(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """A server error under /api/ in the API's JSON error shape; elsewhere the HTML page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": gettext("A server error occurred.")}, status=500)
+    return defaults.server_error(request)
 
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:

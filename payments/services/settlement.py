@@ -262,20 +262,31 @@ def _lines_load(*, company: company_models.Company, line_ids: Sequence[int], sta
 
 
 def _line_problem(*, line: _Line, payables: int | None, bank_accounts: dict[str, int]) -> str:
-    where = f"{line.end_to_end_id}: "
+    """Why the line cannot be posted, in the language active (a user's on a page, the installation's in a
+    worker, where it becomes the line's anomaly); empty when it can."""
+    problem = ""
     if payables is None:
-        return where + "the company has no accounts-payable control account to post the settlement to"
-    if line.gl_account_no not in bank_accounts:
-        return where + f"the bank partner's GL account {line.gl_account_no!r} is not an active account"
-    if line.amount_paid is None or line.amount_paid <= 0:
-        return where + "AutoPay reported no amount paid: nothing to post"
-    if line.value_date is None:
-        return where + "AutoPay reported no value date"
-    if line.item_remaining is None:
-        return where + f"its open item {line.open_item_id} is not one of the company's"
-    if line.amount_paid > line.item_remaining:
-        return where + f"paid {line.amount_paid}, more than the item's remainder {line.item_remaining}"
-    return ""
+        problem = gettext("the company has no accounts-payable control account to post the settlement to")
+    elif line.gl_account_no not in bank_accounts:
+        problem = gettext("the bank partner's GL account %(account)s is not an active account") % {
+            "account": line.gl_account_no or "-"
+        }
+    elif line.amount_paid is None or line.amount_paid <= 0:
+        problem = gettext("AutoPay reported no amount paid: nothing to post")
+    elif line.value_date is None:
+        problem = gettext("AutoPay reported no value date")
+    elif line.item_remaining is None:
+        problem = gettext("its open item %(item)s is not one of the company's") % {"item": line.open_item_id}
+    elif line.amount_paid > line.item_remaining:
+        problem = gettext("paid %(paid)s, more than the item's remainder %(remaining)s") % {
+            "paid": _amount(line.amount_paid),
+            "remaining": _amount(line.item_remaining),
+        }
+    return f"{line.end_to_end_id}: {problem}" if problem else ""
+
+
+def _amount(value: Decimal) -> str:
+    return formats.number_format(value, decimal_pos=2, use_l10n=True, force_grouping=True)
 
 
 def _post(

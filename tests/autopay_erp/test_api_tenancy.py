@@ -1,11 +1,14 @@
 """Every API endpoint shows a user only the rows of its own companies."""
 
 import io
+import json
 
 import pytest
+from django.core.exceptions import SuspiciousOperation
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
+from autopay_erp import views
 from tests.autopay_erp import builders
 from tests.company.factories import BankPartnerFactory, CompanyFactory, MembershipFactory, UserFactory
 from tests.ledger.factories import AccountFactory, CustomerFactory, CustomerItemFactory, SupplierFactory
@@ -82,6 +85,8 @@ def test_detail_of_another_companys_row_is_not_found(api, endpoint):
         "/api/payments/999999999/",
         "/api/payments/999999999/events/",
         "/api/sync/00000000-0000-0000-0000-000000000000/",
+        "/api/sync/a%00b/",
+        "/api/sync/not-an-id/",
         "/api/payment-upload-runs/999999999/",
         "/api/no-such-endpoint/",
     ],
@@ -92,6 +97,19 @@ def test_a_row_not_found_is_told_in_the_users_language_without_naming_the_model(
     client, _, _ = api
     response = client.get(path, HTTP_ACCEPT_LANGUAGE=language)
     assert (response.status_code, response.json()) == (404, {"detail": detail})
+
+
+@pytest.mark.parametrize("debug", [False, True])
+@pytest.mark.parametrize(("language", "detail"), [("nb", "Forespørselen er for stor."), ("en", "too large")])
+def test_a_body_too_large_is_a_413_in_the_apis_shape(api, settings, debug, language, detail):
+    settings.DEBUG = debug
+    client, _, _ = api
+    body = b'{"company": 1, "note": "' + b"a" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1) + b'"}'
+    response = client.post(
+        "/api/payment-proposals/", body, content_type="application/json", HTTP_ACCEPT_LANGUAGE=language
+    )
+    assert response.status_code == 413
+    assert detail in response.json()["detail"]
 
 
 @pytest.mark.parametrize(
@@ -197,3 +215,21 @@ def test_list_is_paginated(api):
     for _ in range(51):
         CustomerFactory.create(company=own["companies"])
     assert len(client.get("/api/customers/").json()["results"]) == 50
+
+
+@pytest.mark.parametrize(
+    ("handler", "status"),
+    [
+        (lambda request: views.bad_request(request, SuspiciousOperation("too many fields")), 400),
+        (views.server_error, 500),
+    ],
+)
+def test_an_error_before_or_beyond_any_view_is_json_under_the_api_and_html_elsewhere(rf, handler, status):
+    api = handler(rf.get("/api/payments/"))
+    page = handler(rf.get("/payments/"))
+    assert (api.status_code, api["Content-Type"], set(json.loads(api.content))) == (
+        status,
+        "application/json",
+        {"detail"},
+    )
+    assert (page.status_code, page["Content-Type"].split(";")[0]) == (status, "text/html")

@@ -193,6 +193,31 @@ def test_the_create_batch_api_answers_409_for_a_posted_line(autopay_url, today, 
     assert (answer.status_code, answer.json()["error"]) == (409, "not_postable")
 
 
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("nb", "bankpartnerens hovedbokskonto {account} er ikke en aktiv konto"),
+        ("en", "the bank partner's GL account {account} is not an active account"),
+    ],
+)
+def test_a_line_that_cannot_be_posted_is_told_why_in_the_users_language(
+    autopay_url, today, now, language, expected
+):
+    world = settled_world(today=today, now=now, ebf_post_settlement=False, count=1)
+    line = world.lines()[0]
+    account = line.payment.bank_partner.gl_account_no
+    ledger_models.Account.objects.filter(company=world.company, number=account).update(is_active=False)
+    answer = api_client_for(world.company).post(
+        reverse("api-payment-lines-create-batch"),
+        {"lines": [line.pk]},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+    assert (answer.status_code, answer.json()["error"]) == (409, "not_postable")
+    assert expected.format(account=account) in answer.json()["detail"]
+    assert world.lines()[0].status == models.LineStatus.SETTLED
+
+
 def test_the_create_batch_api_does_not_see_another_companys_lines(autopay_url, today, now):
     world = settled_world(today=today, now=now, ebf_post_settlement=False, count=1)
     stranger = api_client_for(company_factories.CompanyFactory.create())
