@@ -329,7 +329,21 @@ class PaymentProposalView(APIView):
     list=extend_schema(summary="List payments"),
     retrieve=extend_schema(summary="A payment with its lines and their flags"),
     partial_update=extend_schema(
-        request=PaymentDateSerializer,
+        # A schema of its own: drf-spectacular would make every field of a PATCH optional, and the date is
+        # required (the one thing a proposal's PATCH changes).
+        request={
+            "application/json": {
+                "type": "object",
+                "properties": {
+                    "payment_date": {
+                        "type": "string",
+                        "format": "date",
+                        "description": PaymentDateSerializer().fields["payment_date"].help_text,
+                    }
+                },
+                "required": ["payment_date"],
+            }
+        },
         responses={200: PaymentSerializer, 409: ERROR},
         summary="Change a proposal's payment date (status 1 only)",
     ),

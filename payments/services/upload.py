@@ -13,10 +13,11 @@ answers the payment it already holds (`created=False`), so a payment never exist
 import dataclasses
 import datetime
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext
 
 from autopay_client import client as autopay_client
@@ -338,20 +339,29 @@ def upload_run_start(
         )
         run.task_id = f"upload-run-{run.pk}"
         run.save(update_fields=["task_id"])
+        # The refusals are told in the language of the one who asked, as an upload at once tells them.
+        language = translation.get_language()
         transaction.on_commit(
             lambda: tasks.upload_run_execute.apply_async(
-                kwargs={"upload_run_id": run.pk}, task_id=run.task_id
+                kwargs={"upload_run_id": run.pk, "language": language}, task_id=run.task_id
             )
         )
         return run
 
 
-def upload_run_execute(*, run: models.UploadRun, now: datetime.datetime) -> models.UploadRun:
+def upload_run_execute(
+    *,
+    run: models.UploadRun,
+    now: datetime.datetime,
+    clock: Callable[[], datetime.datetime] | None = None,
+) -> models.UploadRun:
     """Upload the run's payments one by one, recording progress after each; skip those already handled.
 
     A worker that dies midway is started again on the same run: what it handled stays handled, and a payment
-    whose document was stored is sent again as the same bytes.
+    whose document was stored is sent again as the same bytes. `clock` (by default always `now`) tells the
+    time of each payment's upload and of the run's end.
     """
+    tick = clock or (lambda: now)
     with transaction.atomic():
         locked = models.UploadRun.objects.select_for_update().get(pk=run.pk)
         if locked.is_finished():
@@ -368,7 +378,7 @@ def upload_run_execute(*, run: models.UploadRun, now: datetime.datetime) -> mode
             continue
         payment = payments.get(pk)
         outcome = (
-            payments_upload(payments=[payment], actor=actor, now=now, ip=locked.ip or "")
+            payments_upload(payments=[payment], actor=actor, now=tick(), ip=locked.ip or "")
             if payment is not None
             else UploadOutcome((), (Refusal(pk, None, gettext("No such payment."), "not_found"),))
         )
@@ -384,6 +394,6 @@ def upload_run_execute(*, run: models.UploadRun, now: datetime.datetime) -> mode
     with transaction.atomic():
         done = models.UploadRun.objects.select_for_update().get(pk=run.pk)
         done.status = models.UploadRunStatus.DONE
-        done.finished_at = now
+        done.finished_at = tick()
         done.save(update_fields=["status", "finished_at"])
         return done

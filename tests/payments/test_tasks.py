@@ -64,3 +64,41 @@ def test_large_selection_uploads_in_a_worker_with_progress(payments, accountant,
         event=company_models.AuditEventKind.PAYMENT_UPLOADED, company_id=payments[0].company_id
     ).values_list("ip", flat=True)
     assert list(addresses) == ["192.0.2.9"] * 3
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"), [("en", "is not a proposal"), ("nb", "er ikke et forslag")]
+)
+def test_a_run_in_a_worker_tells_its_refusals_in_the_askers_language_and_ends_when_it_ends(
+    payments, accountant, settings, language, expected
+):
+    settings.PAYMENTS_UPLOAD_IN_BACKGROUND_OVER = 2
+    api = APIClient()
+    api.force_authenticate(accountant)
+    app.control.purge()
+    with start_worker(app, pool="solo", queues=["default"], perform_ping_check=False, shutdown_timeout=10):
+        first = api.post(f"/api/payments/{payments[0].pk}/upload/", {}, format="json")
+        answer = api.post(
+            "/api/payments/upload/", {"payments": [p.pk for p in payments]}, format="json",
+            HTTP_ACCEPT_LANGUAGE=language,
+        )  # fmt: skip
+        run_id = answer.json()["upload_run"]
+        for _ in range(300):
+            run = api.get(f"/api/payment-upload-runs/{run_id}/").json()
+            if run["status"] == "done":
+                break
+            time.sleep(0.2)
+    assert (first.status_code, answer.status_code, run["status"], len(run["uploaded"])) == (
+        200,
+        202,
+        "done",
+        2,
+    )
+    assert [r["payment"] for r in run["refused"]] == [payments[0].pk]
+    assert expected in run["refused"][0]["reason"]
+    stored = models.UploadRun.objects.get(pk=run_id)
+    # The end is when the last payment was handled, after each payment's own upload.
+    uploaded_at = models.PaymentEvent.objects.filter(
+        payment__in=payments[1:], kind=models.PaymentEventKind.UPLOADED
+    ).values_list("at", flat=True)
+    assert stored.finished_at >= max(uploaded_at) > stored.created_at
