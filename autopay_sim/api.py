@@ -178,6 +178,9 @@ def payments(request: HttpRequest, *, company: models.SimCompany, now: Any) -> t
 
 
 def _payment_or_404(company: models.SimCompany, reference: str) -> models.Payment:
+    # A control character (a NUL byte, which the database refuses to compare) is in no reference.
+    if not reference.isprintable():
+        raise ApiError(404, "not_found", f"no payment {reference!r}")
     try:
         return selectors.payment_of_company(company=company, reference=reference)
     except models.Payment.DoesNotExist as exc:

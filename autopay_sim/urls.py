@@ -1,6 +1,22 @@
-from django.urls import path
+from django.urls import path, register_converter
 
 from autopay_sim import api, views
+
+
+class _Reference:
+    """A payment reference in a page's address: no slash and no control character (a NUL byte the database
+    refuses to compare), so that such an address is a plain 404 rather than a server error."""
+
+    regex = r"[^/\x00-\x1f\x7f]+"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(_Reference, "reference")
 
 app_name = "autopay_sim"
 urlpatterns = [
@@ -14,11 +30,11 @@ urlpatterns = [
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
     path("", views.home, name="home"),
-    path("payments/<str:reference>/", views.payment_detail, name="payment"),
-    path("payments/<str:reference>/approve/", views.payment_approve, name="payment-approve"),
-    path("payments/<str:reference>/cancel/", views.payment_cancel, name="payment-cancel"),
-    path("payments/<str:reference>/date/", views.payment_date, name="payment-date"),
-    path("payments/<str:reference>/lines/<int:line_id>/amount/", views.line_amount, name="line-amount"),
+    path("payments/<reference:reference>/", views.payment_detail, name="payment"),
+    path("payments/<reference:reference>/approve/", views.payment_approve, name="payment-approve"),
+    path("payments/<reference:reference>/cancel/", views.payment_cancel, name="payment-cancel"),
+    path("payments/<reference:reference>/date/", views.payment_date, name="payment-date"),
+    path("payments/<reference:reference>/lines/<int:line_id>/amount/", views.line_amount, name="line-amount"),
     path("bank/run-day/", views.bank_run_day, name="bank-run-day"),
     path("approval/", views.invoice_approval, name="invoice-approval"),
 ]

@@ -301,6 +301,12 @@ def test_duplicate_end_to_end_ids_are_refused(signed, sim_company, agreement):
 # Reading and cancelling -----------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("path", ["/payments/a%00b", "/payments/%01"])
+def test_a_reference_with_a_control_character_is_not_found_not_a_server_error(signed, path):
+    response = signed.get(path)
+    assert (response.status_code, response.json()["error"]) == (404, "not_found")
+
+
 def test_payment_of_another_company_is_not_found(signed):
     other = factories.PaymentLineFactory.create().payment
     response = signed.get(f"/payments/{other.reference}")

@@ -219,3 +219,11 @@ def test_the_demo_approver_approves_in_the_ui_without_a_code(client):
     client.force_login(membership.user)
     client.post(reverse("autopay_sim:payment-approve", args=[line.payment.reference]))
     assert models.Payment.objects.get(pk=line.payment.pk).status == models.AutoPayStatus.APPROVED
+
+
+@pytest.mark.parametrize("suffix", ["", "approve/", "cancel/", "date/", "lines/1/amount/"])
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_a_reference_with_a_nul_byte_is_a_404_not_a_server_error(client, approver, suffix, method):
+    client.raise_request_exception = False
+    response = getattr(client, method)(f"/autopay/payments/a%00b/{suffix}")
+    assert response.status_code == 404

@@ -33,7 +33,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("scenario", choices=sorted(SCENARIOS), help="What to measure.")
-        parser.add_argument("--size", type=int, default=10_000, help="Number of payments (default 10000).")
+        parser.add_argument(
+            "--size",
+            type=int,
+            default=10_000,
+            help="How many: payments (ledger), incoming payments (incoming) or supplier items settled "
+            "(settlement); default 10000.",
+        )
         parser.add_argument("--json", dest="json_path", type=Path, help="Also write the result to this file.")
 
     def handle(self, *args: Any, **options: Any) -> None:
