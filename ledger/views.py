@@ -34,7 +34,8 @@ def open_item_list(request: HttpRequest) -> HttpResponse:
         filters = {
             "kind": request.GET.get("kind", ""),
             "status": request.GET.get("status", "unsettled"),
-            "q": request.GET.get("q", "").strip(),
+            # A control character (a NUL byte, which the database refuses to compare) is in no item.
+            "q": "".join(ch for ch in request.GET.get("q", "") if ch.isprintable()).strip(),
         }
         items = selectors.open_items_search(company=company, **filters)
         page = Paginator(items, ITEMS_PER_PAGE).get_page(request.GET.get("page"))

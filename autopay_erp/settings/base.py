@@ -296,6 +296,9 @@ SESSION_COOKIE_SAMESITE = "Lax"
 
 # Two-factor: the issuer name an authenticator app shows next to the account.
 OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "AutoPay ERP")
+# The admin never shows a user's TOTP secret or its QR code (its config and QR pages answer 403): an
+# administrator removes a lost device, and the user enrols again at /account/two-factor/.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # Content-Security-Policy (Django's own middleware): nothing inline, nothing from elsewhere.
 SECURE_CSP = {

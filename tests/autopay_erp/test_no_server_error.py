@@ -115,3 +115,40 @@ def test_simulator_answers_an_unknown_api_path_with_a_json_404():
 def test_simulator_answers_a_wrong_method_on_activation_with_a_json_405():
     response = Client().get("/autopay/api/v1/activations")
     assert (response.status_code, response.json()["error"]) == (405, "method_not_allowed")
+
+
+# Values no filter, page or form expects, under the names the project's lists and forms read.
+HOSTILE_VALUES = {
+    "NUL character": "a\x00b",
+    "huge integer": "9" * 40,
+    "negative": "-1",
+    "words": "x' OR 1=1; --",
+    "not a date": "2026-02-30",
+    "invalid UTF-8": "%FF%FE",
+}
+QUERY_NAMES = [
+    "company", "status", "kind", "page", "page_size", "ordering", "search", "q", "supplier", "customer",
+    "bank_partner", "payment", "line", "open_item", "is_active", "due_before", "due_date_to", "date",
+    "payment_date_after", "payment_date_before", "after", "before", "limit", "offset", "number", "kid",
+    "org_no", "role", "next", "day", "import", "state", "format", "lang",
+]  # fmt: skip
+
+
+def _query(value: str) -> str:
+    from urllib.parse import quote
+
+    encoded = value if value.startswith("%") else quote(value, safe="")
+    return "&".join(f"{name}={encoded}" for name in QUERY_NAMES)
+
+
+@pytest.mark.parametrize("endpoint", urlwalk.endpoints(), ids=str)
+def test_no_query_string_gives_a_server_error(member, endpoint, admin_client):
+    client, world = member
+    url = endpoint.path(_own_values(endpoint, world))
+    errors = []
+    for who, asking in (("member", client), ("superuser", admin_client)):
+        for what, value in HOSTILE_VALUES.items():
+            response = asking.get(f"{url}?{_query(value)}")
+            if response.status_code >= 500:
+                errors.append(f"{who}: GET {url} with {what}: {response.status_code}")
+    assert errors == []
