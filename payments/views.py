@@ -54,6 +54,9 @@ def payment_list(request: HttpRequest) -> HttpResponse:
                 payments = payments.filter(payment_date__lte=data["date_to"])
             if data.get("bank_partner"):
                 payments = payments.filter(bank_partner=data["bank_partner"])
+        elif form.is_bound:
+            # A filter that cannot be applied lists nothing (with its errors) rather than every payment.
+            payments = payments.none()
         labels = dict(models.PaymentStatus.choices)
         totals = [
             {**row, "label": labels.get(row["status"], row["status"])}

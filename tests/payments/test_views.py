@@ -100,6 +100,19 @@ def test_list_filters_by_status(browser, payment):
     assert f'href="{reverse("payment-detail", args=[payment.pk])}"' not in text
 
 
+@pytest.mark.parametrize("query", [{"status": "99"}, {"date_from": "2026-02-30"}, {"bank_partner": "x"}])
+def test_a_filter_that_cannot_be_applied_is_told_and_lists_nothing(browser, payment, query):
+    text = browser.get(reverse("payments"), query).content.decode()
+    assert 'id="filter-errors"' in text
+    assert f'href="{reverse("payment-detail", args=[payment.pk])}"' not in text
+
+
+def test_the_filter_form_without_values_lists_every_payment(browser, payment):
+    text = browser.get(reverse("payments"), {"status": "", "date_from": ""}).content.decode()
+    assert 'id="filter-errors"' not in text
+    assert f'href="{reverse("payment-detail", args=[payment.pk])}"' in text
+
+
 def test_detail_shows_lines_and_events(browser, payment):
     text = browser.get(reverse("payment-detail", args=[payment.pk])).content.decode()
     assert ("0044555258" in text, "Proposed" in text) == (True, True)
