@@ -174,3 +174,12 @@ def test_switching_by_get_is_not_allowed(member):
 def test_page_loads_its_assets_from_static(member, asset):
     client, _ = member
     assert asset in client.get(reverse("dashboard")).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("who", "path"), [("admin", "/admin/"), ("anyone", "/admin/login/"), ("admin", "/api/payments/")]
+)
+def test_the_admin_and_the_browsable_api_name_the_projects_icon(admin_client, client, who, path):
+    asking = admin_client if who == "admin" else client
+    page = asking.get(path, HTTP_ACCEPT="text/html").content.decode()
+    assert '<link rel="icon" href="/static/img/favicon.svg" type="image/svg+xml">' in page
