@@ -101,4 +101,5 @@ def test_a_run_in_a_worker_tells_its_refusals_in_the_askers_language_and_ends_wh
     uploaded_at = models.PaymentEvent.objects.filter(
         payment__in=payments[1:], kind=models.PaymentEventKind.UPLOADED
     ).values_list("at", flat=True)
+    assert stored.finished_at is not None
     assert stored.finished_at >= max(uploaded_at) > stored.created_at
