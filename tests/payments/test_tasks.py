@@ -30,6 +30,16 @@ def payments(activated, bank_partner):
     ).payments
 
 
+def _run_when_done(api: APIClient, run_id: int) -> dict:
+    """The run as the API tells it, once done (or after a minute)."""
+    for _ in range(300):
+        run = api.get(f"/api/payment-upload-runs/{run_id}/").json()
+        if run["status"] == "done":
+            break
+        time.sleep(0.2)
+    return run
+
+
 def test_large_selection_uploads_in_a_worker_with_progress(payments, accountant, settings):
     settings.PAYMENTS_UPLOAD_IN_BACKGROUND_OVER = 2
     api = APIClient()
@@ -44,11 +54,7 @@ def test_large_selection_uploads_in_a_worker_with_progress(payments, accountant,
             REMOTE_ADDR="192.0.2.9",
         )
         run_id = answer.json()["upload_run"]
-        for _ in range(300):
-            run = api.get(f"/api/payment-upload-runs/{run_id}/").json()
-            if run["status"] == "done":
-                break
-            time.sleep(0.2)
+        run = _run_when_done(api, run_id)
     statuses = set(
         models.Payment.objects.filter(pk__in=[p.pk for p in payments]).values_list("status", flat=True)
     )
@@ -83,11 +89,7 @@ def test_a_run_in_a_worker_tells_its_refusals_in_the_askers_language_and_ends_wh
             HTTP_ACCEPT_LANGUAGE=language,
         )  # fmt: skip
         run_id = answer.json()["upload_run"]
-        for _ in range(300):
-            run = api.get(f"/api/payment-upload-runs/{run_id}/").json()
-            if run["status"] == "done":
-                break
-            time.sleep(0.2)
+        run = _run_when_done(api, run_id)
     assert (first.status_code, answer.status_code, run["status"], len(run["uploaded"])) == (
         200,
         202,
