@@ -8,6 +8,7 @@ configuration).
 from collections.abc import Mapping
 from typing import IO, Any
 
+from django.utils.translation import gettext
 from rest_framework import exceptions, parsers
 
 from autopay_client import strictjson
@@ -20,4 +21,5 @@ class StrictJSONParser(parsers.JSONParser):
         try:
             return strictjson.loads(stream.read())
         except strictjson.InvalidJSON as exc:
-            raise exceptions.ParseError(f"JSON parse error - {exc}") from None
+            # DRF's own words, which its catalogues translate.
+            raise exceptions.ParseError(gettext("JSON parse error - %(detail)s") % {"detail": exc}) from None

@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
+from django.utils.translation import gettext
 
 from autopay_client import client as autopay_client
 from autopay_client import errors as autopay_errors
@@ -55,28 +56,34 @@ def user_may_activate_autopay(*, user: Any, company: models.Company) -> bool:
 def _translate(exc: autopay_errors.AutoPayError, *, org_no: str) -> ActivationError:
     if isinstance(exc, autopay_errors.ActivationRefused) and exc.code == "activation_code_used":
         return ActivationError(
-            "This activation code has already been used. Ask AutoPay for a new one.",
+            gettext("This activation code has already been used. Ask AutoPay for a new one."),
             code="activation_code_used",
         )
     if isinstance(exc, autopay_errors.ActivationRefused):
         return ActivationError(
-            f"AutoPay does not know this activation code for org no {org_no}. Check the code and try again.",
+            gettext(
+                "AutoPay does not know this activation code for org no %(org_no)s. "
+                "Check the code and try again."
+            )
+            % {"org_no": org_no},
             code="activation_invalid",
         )
     if isinstance(exc, autopay_errors.TransportError):
         return ActivationError(
-            "AutoPay could not be reached. Nothing was activated; try again in a moment.",
+            gettext("AutoPay could not be reached. Nothing was activated; try again in a moment."),
             code="autopay_unreachable",
             retryable=True,
         )
     if isinstance(exc, autopay_errors.ResponseSignatureError | autopay_errors.MalformedResponse):
         return ActivationError(
-            "AutoPay's answer could not be trusted (bad signature or content), so no key was stored. "
-            "The code may be spent: ask AutoPay for a new one.",
+            gettext(
+                "AutoPay's answer could not be trusted (bad signature or content), so no key was stored. "
+                "The code may be spent: ask AutoPay for a new one."
+            ),
             code="activation_response_untrusted",
         )
     return ActivationError(
-        f"AutoPay refused the activation: {exc.detail or exc.code}.",
+        gettext("AutoPay refused the activation: %(reason)s.") % {"reason": exc.detail or exc.code},
         code=exc.code or "activation_failed",
         retryable=exc.retryable,
     )
@@ -110,7 +117,9 @@ def company_autopay_activate(
     """
     code = activation_code.strip()
     if not code:
-        raise ActivationError("Enter the activation code AutoPay gave you.", code="activation_code_missing")
+        raise ActivationError(
+            gettext("Enter the activation code AutoPay gave you."), code="activation_code_missing"
+        )
     if not server_operator:
         twofactor.otp_fresh_verify(user=user, company=company, code=otp, ip=ip)
     try:
@@ -139,8 +148,10 @@ def company_autopay_activate(
     except ImproperlyConfigured as exc:
         logger.error("AutoPay signing key for %s could not be stored: %s", company.org_no, type(exc).__name__)
         raise ActivationError(
-            "AutoPay issued a key, but it could not be stored (no encryption key is configured). "
-            "The code is spent: ask AutoPay for a new one once the server is configured.",
+            gettext(
+                "AutoPay issued a key, but it could not be stored (no encryption key is configured). "
+                "The code is spent: ask AutoPay for a new one once the server is configured."
+            ),
             code="key_not_stored",
         ) from exc
     logger.info("AutoPay activated for %s (key id %s)", company.org_no, activation.key_id)

@@ -19,6 +19,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -87,11 +89,11 @@ class ReadOnlyAdminMixin:
 
 class CompanyAdminForm(forms.ModelForm):
     new_signing_key = forms.CharField(
-        label="Set new ApSigKey",
+        label=_("Set new ApSigKey"),
         required=False,
         strip=True,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text=(
+        help_text=_(
             "The AutoPay signing key, base64. Write-only: it is stored encrypted and never shown again. "
             "Leave empty to keep the current key. Normally AutoPay activation sets it."
         ),
@@ -110,9 +112,11 @@ class CompanyAdminForm(forms.ModelForm):
             key = base64.b64decode(value, validate=True)
         except (binascii.Error, ValueError):
             # Never echo what was typed.
-            raise forms.ValidationError("Not valid base64.", code="signing_key_base64") from None
+            raise forms.ValidationError(_("Not valid base64."), code="signing_key_base64") from None
         if len(key) < 16:
-            raise forms.ValidationError("The key is too short (at least 16 bytes).", code="signing_key_short")
+            raise forms.ValidationError(
+                _("The key is too short (at least 16 bytes)."), code="signing_key_short"
+            )
         return key
 
 
@@ -235,10 +239,12 @@ class CompanyAdmin(MembershipAuditMixin, CompanyScopedAdminMixin, SimpleHistoryA
                 )
             except ImproperlyConfigured:
                 self.message_user(
-                    request, "The signing key was not stored: no encryption key is configured.", level="error"
+                    request,
+                    gettext("The signing key was not stored: no encryption key is configured."),
+                    level="error",
                 )
             else:
-                self.message_user(request, "A new AutoPay signing key was stored (encrypted).")
+                self.message_user(request, gettext("A new AutoPay signing key was stored (encrypted)."))
 
 
 @admin.register(models.BankPartner)

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Model, QuerySet
+from django.utils.translation import gettext
 from rest_framework import exceptions, mixins, serializers, viewsets
 
 from company import models, tenancy
@@ -38,12 +39,12 @@ class CompanyOwnedSerializer(serializers.ModelSerializer):
         attrs = super().validate(attrs)
         current = getattr(self.instance, "company", None)
         if current is not None and "company" in attrs and attrs["company"] != current:
-            raise serializers.ValidationError({"company": "A row cannot move to another company."})
+            raise serializers.ValidationError({"company": gettext("A row cannot move to another company.")})
         company = attrs.get("company") or current
         for name, value in attrs.items():
             owned = name != "company" and isinstance(value, Model) and hasattr(value, "company_id")
             if owned and company is not None and value.company_id != company.pk:
-                raise serializers.ValidationError({name: "Belongs to another company."})
+                raise serializers.ValidationError({name: gettext("Belongs to another company.")})
         return attrs
 
 

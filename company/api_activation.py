@@ -8,6 +8,7 @@ from typing import Any
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import permissions, serializers, status
 from rest_framework.exceptions import PermissionDenied
@@ -58,7 +59,7 @@ class CompanyActivateAutoPayView(APIView):
     def post(self, request: Request, company_id: int, *args: Any, **kwargs: Any) -> Response:
         company = get_object_or_404(tenancy.companies_for_user(request.user), pk=company_id)
         if not activation.user_may_activate_autopay(user=request.user, company=company):
-            raise PermissionDenied("Only an administrator of the company may activate AutoPay.")
+            raise PermissionDenied(gettext("Only an administrator of the company may activate AutoPay."))
         given = ActivationRequestSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         try:

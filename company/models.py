@@ -10,28 +10,37 @@ from company import validators
 class Company(models.Model):
     """A company whose books this system keeps, and its AutoPay service agreement."""
 
-    name = models.CharField(max_length=200)
+    name = models.CharField(_("name"), max_length=200)
     org_no = models.CharField(
-        "org no (BsNo)",
+        _("org no (BsNo)"),
         max_length=9,
         unique=True,
         validators=[validators.validate_org_no],
-        help_text="Norwegian organisation number, 9 digits.",
+        help_text=_("Norwegian organisation number, 9 digits."),
     )
     # The AutoPay signing key, Fernet-encrypted. Never read this column directly: company.crypto decrypts it.
-    ap_sig_key_ciphertext = models.TextField("ApSigKey (encrypted)", blank=True, default="", editable=False)
-    autopay_key_id = models.CharField(max_length=40, blank=True, default="", editable=False)
-    autopay_activated_at = models.DateTimeField(null=True, blank=True, editable=False)
-    two_factor_required = models.BooleanField(
-        default=True, help_text="Users must confirm with a one-time code to approve and pay."
+    ap_sig_key_ciphertext = models.TextField(
+        _("ApSigKey (encrypted)"), blank=True, default="", editable=False
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    autopay_key_id = models.CharField(
+        _("AutoPay key id"), max_length=40, blank=True, default="", editable=False
+    )
+    autopay_activated_at = models.DateTimeField(
+        _("AutoPay activated at"), null=True, blank=True, editable=False
+    )
+    two_factor_required = models.BooleanField(
+        _("two-factor required"),
+        default=True,
+        help_text=_("Users must confirm with a one-time code to approve and pay."),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     history = HistoricalRecords(excluded_fields=["ap_sig_key_ciphertext"])
 
     class Meta:
         ordering = ["name"]
-        verbose_name_plural = "companies"
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(org_no__regex=r"^[0-9]{9}$"), name="company_org_no_digits"
@@ -57,14 +66,20 @@ class Role(models.TextChoices):
 class Membership(models.Model):
     """A user's role in one company. A user sees only the companies it is a member of."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="memberships")
-    role = models.CharField(max_length=20, choices=Role.choices, default=Role.ACCOUNTANT)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user")
+    )
+    company = models.ForeignKey(
+        Company, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("company")
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.ACCOUNTANT)
 
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["company__name", "user__username", "role"]
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
         constraints = [
             models.UniqueConstraint(fields=["user", "company", "role"], name="membership_unique_role"),
             models.CheckConstraint(condition=models.Q(role__in=Role.values), name="membership_role_valid"),
@@ -87,32 +102,38 @@ class EbfSystem(models.IntegerChoices):
 class BankPartner(models.Model):
     """A bank agreement of a company: the account payments are charged to and the GL account it posts to."""
 
-    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="bank_partners")
-    name = models.CharField(max_length=100)
-    ebf_system = models.IntegerField("EBF system", choices=EbfSystem.choices, default=EbfSystem.AUTOPAY)
+    company = models.ForeignKey(
+        Company, on_delete=models.PROTECT, related_name="bank_partners", verbose_name=_("company")
+    )
+    name = models.CharField(_("name"), max_length=100)
+    ebf_system = models.IntegerField(_("EBF system"), choices=EbfSystem.choices, default=EbfSystem.AUTOPAY)
     bank_account = models.CharField(
-        "charged bank account",
+        _("charged bank account"),
         max_length=34,
         validators=[validators.validate_bank_account],
-        help_text="Norwegian 11-digit account number (MOD11) or IBAN, without spaces.",
+        help_text=_("Norwegian 11-digit account number (MOD11) or IBAN, without spaces."),
     )
     # An account number in the company's chart (ledger.Account.number). Kept as the number, as the ERP's
     # bank set-up does, so that the company layer does not depend on the ledger.
-    gl_account_no = models.CharField("GL account", max_length=10)
+    gl_account_no = models.CharField(_("GL account"), max_length=10)
     # EBF processing options.
     ebf_post_settlement = models.BooleanField(
-        "generate batch/voucher lines for settlement from EBF system",
+        _("generate batch/voucher lines for settlement from EBF system"),
         default=True,
-        help_text="Post settled payments automatically; otherwise they wait for 'create accounting batch'.",
+        help_text=_(
+            "Post settled payments automatically; otherwise they wait for 'create accounting batch'."
+        ),
     )
-    ebf_download_incoming = models.BooleanField("download incoming payments", default=True)
-    ebf_reconcile_incoming = models.BooleanField("reconcile incoming payments automatically", default=True)
-    is_active = models.BooleanField(default=True)
+    ebf_download_incoming = models.BooleanField(_("download incoming payments"), default=True)
+    ebf_reconcile_incoming = models.BooleanField(_("reconcile incoming payments automatically"), default=True)
+    is_active = models.BooleanField(_("active"), default=True)
 
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["company__name", "name"]
+        verbose_name = _("bank partner")
+        verbose_name_plural = _("bank partners")
         constraints = [
             models.UniqueConstraint(fields=["company", "bank_account"], name="bankpartner_unique_account"),
             models.CheckConstraint(
@@ -156,8 +177,8 @@ class AuditEvent(models.Model):
     its creation so that `flush` (test teardown) leaves it alone instead of failing on the trigger.
     """
 
-    at = models.DateTimeField(db_index=True)
-    event = models.CharField(max_length=40, choices=AuditEventKind.choices)
+    at = models.DateTimeField(_("at"), db_index=True)
+    event = models.CharField(_("event"), max_length=40, choices=AuditEventKind.choices)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -165,13 +186,20 @@ class AuditEvent(models.Model):
         on_delete=models.DO_NOTHING,
         db_constraint=False,
         related_name="+",
+        verbose_name=_("user"),
     )
-    username = models.CharField(max_length=150, blank=True, default="")
+    username = models.CharField(_("username"), max_length=150, blank=True, default="")
     company = models.ForeignKey(
-        Company, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+        Company,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        verbose_name=_("company"),
     )
-    ip = models.GenericIPAddressField(null=True, blank=True)
-    details = models.JSONField(default=dict, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
 
     class Meta:
         managed = False

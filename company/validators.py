@@ -1,4 +1,5 @@
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 from stdnum.exceptions import ValidationError as StdnumValidationError
 from stdnum.no import orgnr
 
@@ -11,11 +12,14 @@ def validate_org_no(value: str) -> None:
     :raises ValidationError: when it is not 9 digits with a valid MOD11 check digit.
     """
     if not (value.isascii() and value.isdigit()):
-        raise ValidationError("Organisation number must be digits only.", code="org_no_digits")
+        raise ValidationError(_("Organisation number must be digits only."), code="org_no_digits")
     try:
         orgnr.validate(value)
     except StdnumValidationError as exc:
-        raise ValidationError(f"Invalid organisation number: {exc}", code="org_no_invalid") from exc
+        raise ValidationError(
+            _("Not a valid organisation number (nine digits with a MOD11 check digit)."),
+            code="org_no_invalid",
+        ) from exc
 
 
 def validate_bank_account(value: str) -> None:

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
@@ -19,11 +20,11 @@ from company import activation, audit, models, tenancy, twofactor
 
 class ActivationForm(forms.Form):
     activation_code = forms.CharField(
-        label="Activation code",
+        label=_("Activation code"),
         max_length=100,
         strip=True,
         widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "K7P2-QX9M-…"}),
-        help_text="The one-time code AutoPay gave you for this company.",
+        help_text=_("The one-time code AutoPay gave you for this company."),
     )
     otp = forms.CharField(
         label=_("Two-factor code"),
@@ -40,7 +41,7 @@ class ActivationForm(forms.Form):
 def company_activate_autopay(request: HttpRequest, company_id: int) -> HttpResponse:
     company = get_object_or_404(tenancy.companies_for_user(request.user), pk=company_id)
     if not activation.user_may_activate_autopay(user=request.user, company=company):
-        raise PermissionDenied("Only an administrator of the company may activate AutoPay.")
+        raise PermissionDenied(gettext("Only an administrator of the company may activate AutoPay."))
     form = ActivationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -57,23 +58,27 @@ def company_activate_autopay(request: HttpRequest, company_id: int) -> HttpRespo
         except activation.ActivationError as exc:
             form.add_error("activation_code", exc.message)
         else:
-            messages.success(request, f"AutoPay is activated for {company.name}.")
+            messages.success(request, gettext("AutoPay is activated for %(name)s.") % {"name": company.name})
             return redirect("company-activate-autopay", company_id=company.pk)
     return render(request, "company/activate.html", {"company": company, "form": form})
 
 
-@admin.action(description="Activate AutoPay", permissions=["change"])
+@admin.action(description=_("Activate AutoPay"), permissions=["change"])
 def admin_activate_autopay(
     modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[models.Company]
 ) -> HttpResponse | None:
     """Admin action on Company: ask for the activation code on an intermediate page, then activate."""
     if queryset.count() != 1:
-        modeladmin.message_user(request, "Select exactly one company to activate.", level=messages.ERROR)
+        modeladmin.message_user(
+            request, gettext("Select exactly one company to activate."), level=messages.ERROR
+        )
         return None
     company = queryset.get()
     if not activation.user_may_activate_autopay(user=request.user, company=company):
         modeladmin.message_user(
-            request, "Only an administrator of the company may activate AutoPay.", level=messages.ERROR
+            request,
+            gettext("Only an administrator of the company may activate AutoPay."),
+            level=messages.ERROR,
         )
         return None
     form = ActivationForm(request.POST if "apply" in request.POST else None)
@@ -92,11 +97,15 @@ def admin_activate_autopay(
         except activation.ActivationError as exc:
             form.add_error("activation_code", exc.message)
         else:
-            modeladmin.message_user(request, f"AutoPay is activated for {company}.", level=messages.SUCCESS)
+            modeladmin.message_user(
+                request,
+                gettext("AutoPay is activated for %(name)s.") % {"name": company},
+                level=messages.SUCCESS,
+            )
             return None
     context = {
         **modeladmin.admin_site.each_context(request),
-        "title": "Activate AutoPay",
+        "title": gettext("Activate AutoPay"),
         "opts": modeladmin.model._meta,
         "company": company,
         "form": form,

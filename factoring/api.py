@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -304,7 +305,7 @@ class IncomingPaymentViewSet(company_api.CompanyScopedViewSetMixin, viewsets.Rea
                 company=payment.company, pk=values["customer"]
             ).first()
             if customer is None:
-                raise ValidationError({"customer": "No such customer in the payment's company."})
+                raise ValidationError({"customer": gettext("No such customer in the payment's company.")})
         pairs = []
         for line in values.get("allocations", []):
             item = ledger_models.OpenItem.objects.filter(

@@ -10,6 +10,7 @@ import django_filters
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -106,9 +107,9 @@ class OpenItemSerializer(company_api.CompanyOwnedSerializer):
                 ("customer", "supplier") if kind == models.OpenItemKind.CUSTOMER else ("supplier", "customer")
             )
             if attrs.get(party) is None or attrs.get(other) is not None:
-                raise serializers.ValidationError({party: f"A {kind} item needs a {party} and no {other}."})
+                raise serializers.ValidationError({party: rules.open_item_party_problem(kind=party)})
             if attrs.get("amount") == 0:
-                raise serializers.ValidationError({"amount": "An open item cannot be zero."})
+                raise serializers.ValidationError({"amount": gettext("An open item cannot be zero.")})
         return attrs
 
     def create(self, validated_data: dict[str, Any]) -> models.OpenItem:

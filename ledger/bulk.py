@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
+from django.utils.translation import gettext, gettext_noop
 
 from ledger import errors, models, rules, selectors
 from ledger.money import ZERO
@@ -203,6 +204,23 @@ def journal_lines_lock(*, journal_line_ids: Sequence[int]) -> None:
 
 # One pass over the input checks every rule; the first broken one is reported. Earlier reconciliations of a
 # line are looked up per line through its index, so the cost does not grow with the size of the table.
+# The fixed problems the SQL below names, as msgids: told in the user's language when raised
+# (`_cannot_reconcile`); those of `rules.reconciliation_problem` are msgids too.
+_NOT_THE_COMPANYS_ITEM = gettext_noop("the open item is not one of this company's")
+_NOT_THE_COMPANYS_LINE = gettext_noop("the journal line is not one of this company's")
+_REVERSED = gettext_noop("its voucher has been reversed")
+_SETTLED = gettext_noop("the item is already settled")
+
+
+def _cannot_reconcile(line_id: object, item_id: object, problem: str) -> str:
+    """Why a journal line cannot reconcile an item, in the language active (`problem`: a msgid, or told)."""
+    return gettext("Cannot reconcile journal line %(line)s against open item %(item)s: %(problem)s.") % {
+        "line": line_id,
+        "item": item_id,
+        "problem": gettext(problem),
+    }
+
+
 _RECON_PROBLEM_SQL = """
 SELECT open_item_id, journal_line_id, problem FROM (
     SELECT t.open_item_id, t.journal_line_id,
@@ -344,9 +362,7 @@ def reconciliations_copy(
         cursor.execute(_RECON_PROBLEM_SQL, params)
         problem = cursor.fetchone()
         if problem is not None:
-            raise errors.ReconciliationError(
-                f"Cannot reconcile journal line {problem[1]} against open item {problem[0]}: {problem[2]}."
-            )
+            raise errors.ReconciliationError(_cannot_reconcile(problem[1], problem[0], problem[2]))
         cursor.execute("SELECT pg_get_serial_sequence('ledger_openitem', 'id')")
         over_params = {**params, "sequence": cursor.fetchone()[0]}
         cursor.execute(_RECON_OVER_SQL, over_params)
@@ -394,11 +410,14 @@ def reconciliations_insert(
     for index, spec in enumerate(items):
         item = item_rows.get(spec.open_item_id)
         line = line_rows.get(spec.journal_line_id)
-        where = f"Cannot reconcile journal line {spec.journal_line_id} against open item {spec.open_item_id}"
         if item is None:
-            raise errors.ReconciliationError(f"{where}: the open item is not one of this company's.")
+            raise errors.ReconciliationError(
+                _cannot_reconcile(spec.journal_line_id, spec.open_item_id, _NOT_THE_COMPANYS_ITEM)
+            )
         if line is None:
-            raise errors.ReconciliationError(f"{where}: the journal line is not one of this company's.")
+            raise errors.ReconciliationError(
+                _cannot_reconcile(spec.journal_line_id, spec.open_item_id, _NOT_THE_COMPANYS_LINE)
+            )
         problem = rules.reconciliation_problem(
             kind=item[1],
             item_customer_id=item[2],
@@ -412,17 +431,19 @@ def reconciliations_insert(
             amount=spec.amount,
         )
         if not problem and spec.journal_line_id in reversed_lines:
-            problem = "its voucher has been reversed"
+            problem = _REVERSED
         remaining = item[6]
         if not problem and remaining == 0:
-            problem = "the item is already settled"
+            problem = _SETTLED
         if not problem and abs(totals[spec.open_item_id]) >= abs(remaining):
-            problem = (
-                f"the item has {remaining} remaining, which reconciliations before this one in the same run "
+            problem = gettext(
+                "the item has %(remaining)s remaining, which reconciliations before this one in the same run "
                 "already pay"
-            )
+            ) % {"remaining": remaining}
         if problem:
-            raise errors.ReconciliationError(f"{where}: {problem}.")
+            raise errors.ReconciliationError(
+                _cannot_reconcile(spec.journal_line_id, spec.open_item_id, problem)
+            )
         totals[spec.open_item_id] += spec.amount
         line_use[spec.journal_line_id] += abs(spec.amount)
         if abs(totals[spec.open_item_id]) > abs(remaining):
@@ -432,8 +453,8 @@ def reconciliations_insert(
         earlier = earlier_use.get(line_id, ZERO)
         if used + earlier > abs(line_rows[line_id][4]):
             raise errors.ReconciliationError(
-                f"Journal line {line_id} of {line_rows[line_id][4]} would be reconciled "
-                f"for {used + earlier} in all."
+                gettext("Journal line %(line)s of %(amount)s would be reconciled for %(total)s in all.")
+                % {"line": line_id, "amount": line_rows[line_id][4], "total": used + earlier}
             )
     credit_items = _credit_items_create(
         company_id=company_id, items=items, excess=excess, item_rows=item_rows, now=now

@@ -64,7 +64,7 @@ class Supplier(models.Model):
     number = models.PositiveIntegerField()
     name = models.CharField(max_length=200)
     org_no = models.CharField(max_length=9, blank=True, default="")
-    bank_account = models.CharField(max_length=34, blank=True, default="", help_text="BBAN or IBAN")
+    bank_account = models.CharField(max_length=34, blank=True, default="", help_text=_("BBAN or IBAN"))
 
     # Who changed what and when, bank account included: the duplicate-payment guard asks whether the account
     # changed lately (ledger.selectors.suppliers_bank_account_changed_since).
@@ -83,7 +83,7 @@ class Customer(models.Model):
     number = models.PositiveIntegerField()
     name = models.CharField(max_length=200)
     org_no = models.CharField(max_length=9, blank=True, default="")
-    bank_account = models.CharField(max_length=34, blank=True, default="", help_text="BBAN or IBAN")
+    bank_account = models.CharField(max_length=34, blank=True, default="", help_text=_("BBAN or IBAN"))
 
     class Meta:
         ordering = ["company", "number"]
@@ -223,7 +223,7 @@ class Batch(models.Model):
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="batches")
     description = models.CharField(max_length=200)
     source = models.CharField(
-        max_length=30, default="manual", help_text="What wrote it: manual, settlement, …"
+        max_length=30, default="manual", help_text=_("What wrote it: manual, settlement, …")
     )
     created_at = models.DateTimeField()
 

@@ -30,13 +30,13 @@ def open_item_problem(
     """
     party, other = (customer, supplier) if kind == models.OpenItemKind.CUSTOMER else (supplier, customer)
     if kind not in models.OpenItemKind.values or party is None or other is not None:
-        return f"A {kind} item needs a {kind} and no other party."
+        return open_item_party_problem(kind=kind)
     if party.company_id != company_id:
-        return f"{party} is not one of this company's parties."
+        return _("%(party)s is not one of this company's parties.") % {"party": party}
     if kid and not norwegian.kid_is_valid(kid):
-        return f"KID {kid!r} has no valid MOD10 or MOD11 check digit."
+        return _("KID %(kid)r has no valid MOD10 or MOD11 check digit.") % {"kid": kid}
     if amount == 0:
-        return "An open item's amount cannot be zero."
+        return _("An open item's amount cannot be zero.")
     if amount != amount.quantize(money.CENT):
         return _("The amount %(amount)s has more than two decimals: whole øre only, nothing is rounded.") % {
             "amount": amount
@@ -46,6 +46,15 @@ def open_item_problem(
             "currency": currency
         }
     return open_item_dates_problem(invoice_date=invoice_date, due_date=due_date)
+
+
+def open_item_party_problem(*, kind: str) -> str:
+    """Why an item of `kind` cannot have the parties it was given (the one of its kind, and no other)."""
+    if kind == models.OpenItemKind.SUPPLIER:
+        return _("A supplier item needs a supplier and no customer.")
+    if kind == models.OpenItemKind.CUSTOMER:
+        return _("A customer item needs a customer and no supplier.")
+    return _("%(kind)r is not a kind of open item (customer or supplier).") % {"kind": kind}
 
 
 def open_item_dates_problem(
@@ -89,22 +98,22 @@ def reconciliation_problem(
     items (negative) go the other way round. `amount` is not zero: the services refuse that first.
     """
     if (amount > 0) != (item_amount > 0):
-        return "the amount must have the sign of the item's amount"
+        return _("the amount must have the sign of the item's amount")
     paying_sign_positive = (item_amount > 0) != (kind == models.OpenItemKind.CUSTOMER)
     if (line_amount > 0) != paying_sign_positive:
-        return "the journal line is on the wrong side (debit/credit) to pay this item"
+        return _("the journal line is on the wrong side (debit/credit) to pay this item")
     if (
         kind == models.OpenItemKind.CUSTOMER
         and line_customer_id is not None
         and line_customer_id != item_customer_id
     ):
-        return "the journal line is for another customer"
+        return _("the journal line is for another customer")
     if (
         kind == models.OpenItemKind.SUPPLIER
         and line_supplier_id is not None
         and line_supplier_id != item_supplier_id
     ):
-        return "the journal line is for another supplier"
+        return _("the journal line is for another supplier")
     if line_currency != item_currency:
-        return "the journal line and the item have different currencies"
+        return _("the journal line and the item have different currencies")
     return ""

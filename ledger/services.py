@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, ProtectedError, QuerySet
 from django.db.models.expressions import RawSQL
+from django.utils.translation import gettext
 
 from company import models as company_models
 from ledger import bulk, errors, models, rules, selectors, specs, sqlarrays
@@ -102,9 +103,9 @@ def open_item_payment_block_set(
     """
     reason = reason.strip()
     if blocked and not reason:
-        raise errors.LedgerError("A payment block needs a reason.")
+        raise errors.LedgerError(gettext("A payment block needs a reason."))
     if blocked and open_item.kind != models.OpenItemKind.SUPPLIER:
-        raise errors.LedgerError("Only a supplier item can be blocked for payment.")
+        raise errors.LedgerError(gettext("Only a supplier item can be blocked for payment."))
     with transaction.atomic():
         item = models.OpenItem.objects.select_for_update(of=("self",)).get(pk=open_item.pk)
         item.payment_blocked = blocked
@@ -247,7 +248,11 @@ def voucher_reverse(
             original_lines = list(original.lines.select_for_update(no_key=True).order_by("id"))
             if models.Reconciliation.objects.filter(journal_line__voucher=original).exists():
                 raise errors.ReconciliationError(
-                    f"Voucher {label} has reconciled lines; undo those reconciliations before reversing it."
+                    gettext(
+                        "Voucher %(voucher)s has reconciled lines; "
+                        "undo those reconciliations before reversing it."
+                    )
+                    % {"voucher": label}
                 )
             lines = [
                 LineSpec(
@@ -296,9 +301,14 @@ def reconciliation_create(
                 .get(pk=journal_line.pk)
             )
             item = models.OpenItem.objects.select_for_update().get(pk=open_item.pk)
-            where = f"Cannot reconcile journal line {line.pk} against open item {item.pk}"
+            where = gettext("Cannot reconcile journal line %(line)s against open item %(item)s") % {
+                "line": line.pk,
+                "item": item.pk,
+            }
             if line.company_id != item.company_id:
-                raise errors.ReconciliationError(f"{where}: they belong to different companies.")
+                raise errors.ReconciliationError(
+                    f"{where}: " + gettext("they belong to different companies") + "."
+                )
             problem = rules.reconciliation_problem(
                 kind=item.kind,
                 item_customer_id=item.customer_id,
@@ -314,14 +324,16 @@ def reconciliation_create(
             if problem:
                 raise errors.ReconciliationError(f"{where}: {problem}.")
             if item.remaining_amount == 0:
-                raise errors.ReconciliationError(f"{where}: the item is already settled.")
+                raise errors.ReconciliationError(f"{where}: {gettext('the item is already settled')}.")
             if models.Voucher.objects.filter(reverses_id=line.voucher_id).exists():
-                raise errors.ReconciliationError(f"{where}: its voucher has been reversed.")
+                raise errors.ReconciliationError(f"{where}: {gettext('its voucher has been reversed')}.")
             used = dict(selectors.journal_lines_used(journal_line_ids=[line.pk])).get(line.pk, ZERO)
             if used + abs(amount) > abs(line.amount):
                 raise errors.ReconciliationError(
-                    f"{where}: the line of {line.amount} has only {abs(line.amount) - used} left "
-                    "to reconcile."
+                    f"{where}: "
+                    + gettext("the line of %(amount)s has only %(left)s left to reconcile")
+                    % {"amount": line.amount, "left": abs(line.amount) - used}
+                    + "."
                 )
             applied = amount if abs(amount) <= abs(item.remaining_amount) else item.remaining_amount
             excess = amount - applied
@@ -392,8 +404,11 @@ def reconciliation_undo(*, reconciliation: models.Reconciliation) -> models.Open
                 credit_item = models.OpenItem.objects.select_for_update().get(pk=found.overpayment_item_id)
                 if credit_item.remaining_amount != credit_item.amount or credit_item.reconciliations.exists():
                     raise errors.ReconciliationError(
-                        f"Reconciliation {found.pk} made credit item {credit_item.pk}, which has since been "
-                        "reconciled; undo that first."
+                        gettext(
+                            "Reconciliation %(reconciliation)s made credit item %(item)s, which has since "
+                            "been reconciled; undo that first."
+                        )
+                        % {"reconciliation": found.pk, "item": credit_item.pk}
                     )
             found.delete()
             if credit_item is not None:
@@ -402,7 +417,8 @@ def reconciliation_undo(*, reconciliation: models.Reconciliation) -> models.Open
             return item
     except ProtectedError as exc:
         raise errors.ReconciliationError(
-            f"Reconciliation {reconciliation.pk} cannot be undone: its credit item is in use ({exc})."
+            gettext("Reconciliation %(reconciliation)s cannot be undone: its credit item is in use.")
+            % {"reconciliation": reconciliation.pk}
         ) from exc
     except IntegrityError as exc:
         _raise_translated(exc)

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -426,7 +427,9 @@ class PaymentViewSet(mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet):
         wanted = list(dict.fromkeys(given.validated_data["payments"]))
         found = selectors.payments_for_user(user=request.user).in_bulk(wanted)
         unknown = [
-            {"payment": pk, "number": None, "reason": "No such payment."} for pk in wanted if pk not in found
+            {"payment": pk, "number": None, "reason": gettext("No such payment.")}
+            for pk in wanted
+            if pk not in found
         ]
         now = timezone.now()
         try:

@@ -242,6 +242,15 @@ def test_page_with_a_bad_code_shows_the_reason(client, company, code, administra
     )
 
 
+def test_the_page_and_its_refusal_are_in_norwegian_under_nb(client, company, code, administrator):
+    client.force_login(administrator)
+    response = client.post(page_url(company), {"activation_code": "WRONG"}, HTTP_ACCEPT_LANGUAGE="nb")
+    page = response.content.decode()
+    assert "Aktiveringskode" in page
+    assert "Engangskoden du fikk fra AutoPay" in page
+    assert f"AutoPay kjenner ikke denne aktiveringskoden for org.nr. {company.org_no}" in page
+
+
 def test_page_of_another_company_is_not_found(client, company):
     client.force_login(factories.MembershipFactory(role=models.Role.ADMINISTRATOR).user)
     assert client.get(page_url(company)).status_code == 404

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.utils import translation
 
 from ledger import errors, models, selectors, services
 from tests.ledger.conftest import DAY, NOW, Book, book_create
@@ -700,7 +701,7 @@ def test_an_open_item_of_zero_is_refused(book):
 
 
 def test_a_customer_item_with_a_supplier_is_refused(book):
-    with pytest.raises(errors.LedgerError, match="no other party"):
+    with pytest.raises(errors.LedgerError, match="needs a customer and no supplier"):
         _open_item_create(book, supplier=book.supplier)
 
 
@@ -730,3 +731,15 @@ def test_a_line_partly_used_by_an_overpayment_cannot_pay_more_than_is_left(book)
 
     with pytest.raises(errors.ReconciliationError, match=r"only 300\.00 left"):
         services.reconciliation_create(open_item=second, journal_line=line, amount=Decimal("400.00"), now=NOW)
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("nb", "En kundepost trenger en kunde og ingen leverandør."),
+        ("en", "needs a customer and no supplier"),
+    ],
+)
+def test_why_an_item_is_refused_is_told_in_the_language_active(book, language, expected):
+    with translation.override(language), pytest.raises(errors.LedgerError, match=expected):
+        _open_item_create(book, supplier=book.supplier)
