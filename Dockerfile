@@ -28,7 +28,8 @@ RUN pip install --no-cache-dir --no-deps --no-build-isolation --no-index . \
     python manage.py collectstatic --noinput -v 0 \
  && rm -f /tmp/build.sqlite3
 
-RUN useradd --create-home app && mkdir -p /app/var && chown app /app/var
+# /app/var/media (MEDIA_ROOT): uploaded incoming files, a volume the web and the worker containers share.
+RUN useradd --create-home app && mkdir -p /app/var/media && chown -R app /app/var
 USER app
 EXPOSE 8000
 CMD ["gunicorn", "-c", "python:autopay_erp.ops.gunicorn_conf", "autopay_erp.wsgi:application"]

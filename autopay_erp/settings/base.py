@@ -118,6 +118,9 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Uploaded files (incoming payment files, kept until imported): an absolute folder, so that the worker that
+# imports them finds them whatever its working directory.
+MEDIA_ROOT = Path(os.environ.get("AUTOPAY_MEDIA_ROOT", VAR_DIR / "media")).resolve()
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

@@ -81,3 +81,20 @@ def test_the_image_installs_the_lock_before_copying_the_source():
 def test_the_build_context_leaves_out_the_virtualenv_and_the_git_history():
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert {".venv", ".git", "var", ".env"} <= set(ignored)
+
+
+def test_the_web_and_the_worker_share_the_folder_of_uploaded_files():
+    # The web stores an uploaded incoming file; the worker that imports it runs in another container.
+    services = _compose()["services"]
+    mounts = {name: set(services[name].get("volumes", [])) for name in ("web", "worker")}
+    assert "media:/app/var/media" in mounts["web"] & mounts["worker"]
+    assert "media" in _compose()["volumes"]
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "mkdir -p /app/var/media && chown -R app /app/var" in dockerfile
+
+
+def test_uploaded_files_go_to_an_absolute_folder_under_var_not_the_working_directory():
+    from autopay_erp.settings import base
+
+    assert base.MEDIA_ROOT.is_absolute()
+    assert base.MEDIA_ROOT == (base.VAR_DIR / "media").resolve()
