@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, connections, transaction
+from django.db import DatabaseError, IntegrityError, connection, connections, transaction
 from django.db.models import F, Q
 from django.utils.translation import gettext
 from psycopg import errors as psycopg_errors
@@ -218,12 +218,23 @@ def company_poll(
         )
     except BaseException as exc:
         # Anything else (the company's key unreadable, a time limit, the database) ends the poll as failed, on
-        # the cursor as in the caller's record, and goes on up.
-        result.error = result.error or f"{type(exc).__name__}: {exc}"
+        # the cursor as in the caller's record, and goes on up. The cursor, which the company's members see,
+        # names only the kind of failure (a database error's text may name its host and user): the log has it.
+        result.error = result.error or type(exc).__name__
         result.error_kind = result.error_kind or models.PollErrorKind.FAILED
+        logger.warning("poll of %s failed", company.org_no, exc_info=True)
         raise
     finally:
-        _lease_give_back(company=company, owner=owner, result=result, now=clock())
+        try:
+            # A connection the failure left broken is opened anew for the record (not inside a caller's
+            # transaction, which only the caller ends).
+            if not connection.in_atomic_block:
+                connection.close_if_unusable_or_obsolete()
+            _lease_give_back(company=company, owner=owner, result=result, now=clock())
+        except DatabaseError:
+            # The database itself is away: the lease runs out on its own, and the failure that brought this
+            # about (raised on, not replaced) is the one to tell.
+            logger.warning("poll of %s could not give its lease back", company.org_no, exc_info=True)
     return result
 
 

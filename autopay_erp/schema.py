@@ -6,7 +6,8 @@ the answers DRF gives without the view saying so, with their real shapes, unless
 - 400: a malformed body (`{"detail": …}`) or fields refused (`{"<field>": ["…"], "non_field_errors": […]}`);
 - 401: no or bad credentials, 403: not allowed (`{"detail": …}`);
 - 404: a row not found, or outside the user's companies (`{"detail": …}`), also a page past the end;
-- 409: a write the database refused as conflicting with an existing row (company.api.Conflict).
+- 409: a write the database refused as conflicting with an existing row (company.api.Conflict);
+- 413: a body larger than Django's DATA_UPLOAD_MAX_MEMORY_SIZE (`{"detail": …}`), on a write.
 
 It also removes the one `oneOf` ambiguity drf-spectacular writes (a blank-allowing pattern field).
 """
@@ -39,6 +40,7 @@ ERRORS: dict[str, tuple[str, str]] = {
     "403": (DETAIL, "The user may not do this."),
     "404": (DETAIL, "Not found (another company's row is not found either), or a page past the end."),
     "409": (DETAIL, "The database refused the change: it conflicts with an existing row."),
+    "413": (DETAIL, "The request body is too large; nothing was changed."),
 }
 WRITES = {"post", "put", "patch", "delete"}
 BLANK = {"type": "string", "maxLength": 0}
@@ -73,7 +75,7 @@ def error_responses(result: dict[str, Any], generator: Any, request: Any, public
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
             for status, (component, description) in ERRORS.items():
-                if status == "409" and method not in WRITES:
+                if status in ("409", "413") and method not in WRITES:
                     continue
                 operation["responses"].setdefault(
                     status,

@@ -59,10 +59,13 @@ class StrictOrderingFilter(filters.OrderingFilter):
 
     def get_ordering(self, request: Any, queryset: QuerySet[Any], view: Any) -> Any:
         params = request.query_params.get(self.ordering_param)
-        if params:
+        # Only a list is ordered: a row, or an action on one, leaves the parameter alone as before.
+        listing = request.method == "GET" and getattr(view, "action", "list") in ("list", None)
+        if params and listing:
             fields = [param.strip() for param in params.split(",") if param.strip()]
             valid = {item[0] for item in self.get_valid_fields(queryset, view, {"request": request})}
-            unknown = [field for field in fields if field.lstrip("-") not in valid]
+            # One leading "-" turns the order round, as DRF reads it; "--amount" names no field.
+            unknown = [field for field in fields if field.removeprefix("-") not in valid]
             if unknown:
                 raise exceptions.ValidationError(
                     {

@@ -7,6 +7,7 @@ through `factoring.services`; a refusal answers 400 with {"detail": …} (or per
 from typing import Any
 
 import django_filters
+import django_filters.rest_framework
 from django.db import transaction
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
@@ -70,7 +71,7 @@ def _companies(request: HttpRequest | None) -> Any:
     return tenancy.companies_for_user(getattr(request, "user", None))
 
 
-class CompanyFilter(django_filters.FilterSet):
+class CompanyFilter(django_filters.rest_framework.FilterSet):
     company = django_filters.ModelChoiceFilter(queryset=_companies)
 
 

@@ -7,6 +7,7 @@ the posting and matching services write them. Amounts are Decimal strings.
 from typing import Any
 
 import django_filters
+import django_filters.rest_framework
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -199,7 +200,7 @@ def _suppliers(request: HttpRequest | None) -> Any:
     return tenancy.scope_to_user(models.Supplier.objects.all(), getattr(request, "user", None))
 
 
-class OpenItemFilter(django_filters.FilterSet):
+class OpenItemFilter(django_filters.rest_framework.FilterSet):
     company = django_filters.ModelChoiceFilter(queryset=_companies)
     customer = django_filters.ModelChoiceFilter(queryset=_customers)
     supplier = django_filters.ModelChoiceFilter(queryset=_suppliers)
@@ -213,7 +214,7 @@ class OpenItemFilter(django_filters.FilterSet):
         fields = ["company", "kind", "status", "customer", "supplier", "kid", "due_before"]
 
 
-class CompanyFilter(django_filters.FilterSet):
+class CompanyFilter(django_filters.rest_framework.FilterSet):
     company = django_filters.ModelChoiceFilter(queryset=_companies)
 
 

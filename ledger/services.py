@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, ProtectedError, QuerySet
 from django.db.models.expressions import RawSQL
+from django.utils import formats
 from django.utils.translation import gettext
 
 from company import models as company_models
@@ -500,8 +501,15 @@ def _vouchers_check(
         for spec in vouchers:
             if spec.date <= locked_through:
                 raise errors.PeriodLocked(
-                    f"{company} is locked through {locked_through}; "
-                    f"a voucher dated {spec.date} cannot be posted."
+                    gettext(
+                        "%(company)s is locked through %(through)s; "
+                        "a voucher dated %(date)s cannot be posted."
+                    )
+                    % {
+                        "company": company,
+                        "through": formats.date_format(locked_through, "SHORT_DATE_FORMAT"),
+                        "date": formats.date_format(spec.date, "SHORT_DATE_FORMAT"),
+                    }
                 )
 
 

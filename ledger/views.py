@@ -1,5 +1,6 @@
 """The accountant's ledger pages: open items and vouchers of the company chosen in the session."""
 
+import unicodedata
 from typing import Any
 from urllib.parse import urlencode
 
@@ -34,8 +35,11 @@ def open_item_list(request: HttpRequest) -> HttpResponse:
         filters = {
             "kind": request.GET.get("kind", ""),
             "status": request.GET.get("status", "unsettled"),
-            # A control character (a NUL byte, which the database refuses to compare) is in no item.
-            "q": "".join(ch for ch in request.GET.get("q", "") if ch.isprintable()).strip(),
+            # A control character (a NUL byte, which the database refuses to compare) is in no item: read as
+            # a space, as a tab is; a no-break space stays what it is.
+            "q": "".join(
+                " " if unicodedata.category(ch) == "Cc" else ch for ch in request.GET.get("q", "")
+            ).strip(),
         }
         items = selectors.open_items_search(company=company, **filters)
         page = Paginator(items, ITEMS_PER_PAGE).get_page(request.GET.get("page"))

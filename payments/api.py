@@ -9,6 +9,7 @@ user's companies: another company's payment is a 404, as one that does not exist
 from typing import Any
 
 import django_filters
+import django_filters.rest_framework
 from django.conf import settings
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -259,7 +260,7 @@ class OverrideSerializer(serializers.Serializer):
 # Filters
 
 
-class PaymentFilter(django_filters.FilterSet):
+class PaymentFilter(django_filters.rest_framework.FilterSet):
     company = django_filters.ModelChoiceFilter(queryset=_companies)
     bank_partner = django_filters.ModelChoiceFilter(queryset=_bank_partners)
     status = django_filters.TypedChoiceFilter(choices=models.PaymentStatus.choices, coerce=int)
@@ -271,7 +272,7 @@ class PaymentFilter(django_filters.FilterSet):
         fields = ["company", "bank_partner", "status", "payment_date_after", "payment_date_before"]
 
 
-class PaymentLineFilter(django_filters.FilterSet):
+class PaymentLineFilter(django_filters.rest_framework.FilterSet):
     company = django_filters.ModelChoiceFilter(queryset=_companies)
     status = django_filters.TypedChoiceFilter(
         choices=models.LineStatus.choices, coerce=int, method="_status_filter"
@@ -326,25 +327,27 @@ class PaymentProposalView(APIView):
         return Response(ProposalResultSerializer(answer).data, status=status.HTTP_201_CREATED)
 
 
+# A proposal's PATCH in a schema of its own: drf-spectacular would make every field of a PATCH optional, and
+# the date is required (the one thing a proposal's PATCH changes). In each media type the API parses.
+PAYMENT_DATE_REQUEST = {
+    "type": "object",
+    "properties": {
+        "payment_date": {
+            "type": "string",
+            "format": "date",
+            "description": PaymentDateSerializer().fields["payment_date"].help_text,
+        }
+    },
+    "required": ["payment_date"],
+}
+PARSED_MEDIA_TYPES = ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"]
+
+
 @extend_schema_view(
     list=extend_schema(summary="List payments"),
     retrieve=extend_schema(summary="A payment with its lines and their flags"),
     partial_update=extend_schema(
-        # A schema of its own: drf-spectacular would make every field of a PATCH optional, and the date is
-        # required (the one thing a proposal's PATCH changes).
-        request={
-            "application/json": {
-                "type": "object",
-                "properties": {
-                    "payment_date": {
-                        "type": "string",
-                        "format": "date",
-                        "description": PaymentDateSerializer().fields["payment_date"].help_text,
-                    }
-                },
-                "required": ["payment_date"],
-            }
-        },
+        request={media: PAYMENT_DATE_REQUEST for media in PARSED_MEDIA_TYPES},
         responses={200: PaymentSerializer, 409: ERROR},
         summary="Change a proposal's payment date (status 1 only)",
     ),

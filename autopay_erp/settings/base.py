@@ -68,7 +68,12 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     # The simulator's API answers its own JSON errors, never an HTML page (autopay_sim/middleware.py).
     "autopay_sim.middleware.ApiJsonErrorsMiddleware",
+    # A NUL byte in a query string is a 400 (autopay_erp/nul_guard.py).
+    "autopay_erp.nul_guard.NulGuardMiddleware",
 ]
+# Left to answer a NUL in a query string themselves, naming the parameter or in the wire's shape: the API and
+# the simulator's signed API.
+NUL_GUARD_EXCEPT = ["/api/", "/autopay/api/"]
 
 ROOT_URLCONF = "autopay_erp.urls"
 WSGI_APPLICATION = "autopay_erp.wsgi.application"
@@ -299,9 +304,6 @@ SESSION_COOKIE_SAMESITE = "Lax"
 
 # Two-factor: the issuer name an authenticator app shows next to the account.
 OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "AutoPay ERP")
-# The admin never shows a user's TOTP secret or its QR code (its config and QR pages answer 403): an
-# administrator removes a lost device, and the user enrols again at /account/two-factor/.
-OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # Content-Security-Policy (Django's own middleware): nothing inline, nothing from elsewhere.
 SECURE_CSP = {

@@ -202,7 +202,15 @@ def _lines_post(
             )
     except ledger_errors.LedgerError as exc:
         problems.extend(
-            (line.id, f"{line.end_to_end_id}: cannot post the settlement: {exc}") for line in postable
+            (
+                line.id,
+                gettext("%(line)s: cannot post the settlement: %(reason)s")
+                % {
+                    "line": line.end_to_end_id,
+                    "reason": exc,
+                },
+            )
+            for line in postable
         )
         return Posting(batch=None, vouchers={}, problems=problems, events=[])
     events: list[events_service.EventRow] = [

@@ -97,4 +97,4 @@ def test_uploaded_files_go_to_an_absolute_folder_under_var_not_the_working_direc
     from autopay_erp.settings import base
 
     assert base.MEDIA_ROOT.is_absolute()
-    assert base.MEDIA_ROOT == (base.VAR_DIR / "media").resolve()
+    assert (base.VAR_DIR / "media").resolve() == base.MEDIA_ROOT

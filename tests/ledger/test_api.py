@@ -234,3 +234,23 @@ def test_yes_no_filter_given_neither_is_a_400_not_every_row(member, value):
     answer = client.get("/api/accounts/", {"is_active": value})
     assert answer.status_code == 400
     assert list(answer.json()) == ["is_active"]
+
+
+def test_ordering_with_two_dashes_names_no_field_and_is_refused(member):
+    client, _company = member
+    assert client.get("/api/open-items/", {"ordering": "--amount"}).status_code == 400
+
+
+def test_a_row_is_answered_whatever_ordering_is_asked_with_it(member):
+    client, company = member
+    item = SupplierItemFactory.create(company=company)
+    assert client.get(f"/api/open-items/{item.pk}/", {"ordering": "colour"}).status_code == 200
+
+
+@pytest.mark.parametrize(("value", "listed"), [("", True), ("true", False), ("1", False), ("0", True)])
+def test_yes_no_filter_of_accounts_reads_what_the_browsable_form_sends(member, value, listed):
+    client, company = member
+    inactive = AccountFactory.create(company=company, is_active=False)
+    answer = client.get("/api/accounts/", {"is_active": value, "company": "", "kind": ""})
+    assert answer.status_code == 200
+    assert (inactive.pk in {row["id"] for row in answer.json()["results"]}) is listed

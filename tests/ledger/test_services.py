@@ -145,7 +145,8 @@ def test_batch_of_another_company_is_refused(book, other_book):
 def test_posting_into_a_locked_period_is_refused(book):
     services.period_lock_set(company=book.company, locked_through=DAY)
 
-    with pytest.raises(errors.PeriodLocked, match="locked through 2026-11-20"):
+    locked = r"låst til og med 20\.11\.2026"
+    with translation.override("nb"), pytest.raises(errors.PeriodLocked, match=locked):
         book.payment_post(Decimal("10.00"), date=DAY)
 
 

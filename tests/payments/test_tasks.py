@@ -104,4 +104,6 @@ def test_a_run_in_a_worker_tells_its_refusals_in_the_askers_language_and_ends_wh
         payment__in=payments[1:], kind=models.PaymentEventKind.UPLOADED
     ).values_list("at", flat=True)
     assert stored.finished_at is not None
-    assert stored.finished_at >= max(uploaded_at) > stored.created_at
+    # Each payment's upload at its own time, and the run's end after the last: not all at the run's start.
+    assert len(set(uploaded_at)) == 2
+    assert stored.finished_at > max(uploaded_at) > stored.created_at
