@@ -28,6 +28,8 @@ def incoming_file_import_run(*, import_id: int, **kwargs: object) -> str:
                 file_import=file_import,
             )
     except errors.IncomingError as exc:
+        # Refused whole: the stored upload is of no more use (the file is uploaded again to retry).
+        path.unlink(missing_ok=True)
         return f"failed: {exc}"
     except OSError as exc:
         services.incoming_import_fail(file_import=file_import, reason=str(exc), now=timezone.now())

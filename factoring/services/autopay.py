@@ -51,11 +51,12 @@ def incoming_payment_messages_apply(
         }
         taken = set(
             imports.taken_payments(
+                company_id=company.pk,
                 pairs={
                     (definitions_services.account_key(m.credited_account), m.archive_reference)
                     for m in messages
                     if m.archive_reference
-                }
+                },
             )
         )
         payments: list[ParsedPayment] = []

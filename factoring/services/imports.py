@@ -21,6 +21,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
+from psycopg import errors as psycopg_errors
 
 from company import models as company_models
 from factoring import errors, models, parsers
@@ -178,16 +179,30 @@ def incoming_file_import(
         KID definition, or the ledger refuses the posting.
     """
     try:
-        return _import(
-            company=company,
-            stream=stream,
-            filename=filename,
-            user=user,
-            now=now,
-            progress=progress,
-            file_import=file_import,
-            chunk_size=chunk_size,
-        )
+        try:
+            return _import(
+                company=company,
+                stream=stream,
+                filename=filename,
+                user=user,
+                now=now,
+                progress=progress,
+                file_import=file_import,
+                chunk_size=chunk_size,
+            )
+        except (IntegrityError, psycopg_errors.UniqueViolation) as exc:
+            # Another import took some of the same bank lines while this one ran (the same file uploaded
+            # twice at once): the database refused them twice (psycopg's own error from a COPY), and this
+            # whole import is rolled back.
+            if "incomingpayment_unique_bank_identity" not in str(exc):
+                raise
+            raise errors.FileRefused(
+                _(
+                    "Another import took some of these payments while this one ran (the same file at the "
+                    "same time?). Nothing was imported: import the file again to see what was taken and by "
+                    "which import."
+                )
+            ) from exc
     except errors.IncomingError as exc:
         if file_import is not None:
             incoming_import_fail(file_import=file_import, reason=str(exc), now=now)
@@ -408,7 +423,8 @@ def _chunk_split(
     """Split a chunk into the payments not taken before and record the others as skipped."""
     keys = [definitions_services.account_key(payment.credited_account) for payment in chunk]
     taken = taken_payments(
-        pairs={(key, p.archive_reference) for key, p in zip(keys, chunk, strict=True) if p.archive_reference}
+        company_id=row.company_id,
+        pairs={(key, p.archive_reference) for key, p in zip(keys, chunk, strict=True) if p.archive_reference},
     )
     new: list[parsers.ParsedPayment] = []
     skipped: list[models.SkippedPayment] = []
@@ -461,7 +477,7 @@ _TAKEN_COLUMNS = "q.id, q.credited_account, q.archive_reference, q.value_date, q
 # an overlapping one little more than the payments it repeats.
 _TAKEN_RANGE_SQL = (
     "SELECT " + _TAKEN_COLUMNS + " FROM factoring_incomingpayment q "  # noqa: S608
-    "WHERE q.credited_account = %(account)s AND q.archive_reference <> '' "
+    "WHERE q.credited_account = %(account)s AND q.archive_reference <> '' AND q.company_id = %(company)s "
     "AND q.archive_reference >= (SELECT min(r) FROM unnest(%(references)s::text[]) AS r) "
     "AND q.archive_reference <= (SELECT max(r) FROM unnest(%(references)s::text[]) AS r) "
     "ORDER BY q.archive_reference LIMIT %(limit)s"
@@ -479,13 +495,19 @@ _TAKEN_PROBE_SQL = (
     + _TAKEN_COLUMNS
     + " FROM factoring_incomingpayment q "
     "WHERE q.credited_account = %(account)s AND q.archive_reference = t.reference "
-    "AND q.archive_reference <> '' OFFSET 0) AS p"
+    "AND q.archive_reference <> '' AND q.company_id = %(company)s OFFSET 0) AS p"
 )
 
 
-def _taken_of_account(cursor: Any, *, account: str, references: list[str]) -> list[tuple[Any, ...]]:
-    """The payments to `account` with one of `references` (PostgreSQL): by range, else by probes."""
-    params: dict[str, Any] = {"account": account, "references": sqlarrays.texts(references)}
+def _taken_of_account(
+    cursor: Any, *, company_id: int, account: str, references: list[str]
+) -> list[tuple[Any, ...]]:
+    """The company's payments to `account` with one of `references` (PostgreSQL): by range, else by probes."""
+    params: dict[str, Any] = {
+        "company": company_id,
+        "account": account,
+        "references": sqlarrays.texts(references),
+    }
     limit = len(references) + TAKEN_RANGE_SLACK
     cursor.execute(_SCANS_SAVE_SQL)
     saved = list(cursor.fetchone())
@@ -501,11 +523,13 @@ def _taken_of_account(cursor: Any, *, account: str, references: list[str]) -> li
     return [row for row in found if row[2] in wanted]
 
 
-def taken_payments(*, pairs: set[tuple[str, str]]) -> dict[tuple[Any, ...], int]:
-    """The payments already taken with one of (account key, archive reference) `pairs`, by bank identity.
+def taken_payments(*, company_id: int, pairs: set[tuple[str, str]]) -> dict[tuple[Any, ...], int]:
+    """The company's payments already taken with one of (account key, archive reference) `pairs`, by bank
+    identity.
 
     The identity is (account key, archive reference, value date, amount, reversal), as in the unique
-    constraint; the value is the payment's id.
+    constraint; the value is the payment's id. Another company's payments are not told: its lines are not
+    this company's to skip (a line of an account the company has no definition for is refused as such).
     """
     taken: dict[tuple[Any, ...], int] = {}
     if not pairs:
@@ -517,10 +541,13 @@ def taken_payments(*, pairs: set[tuple[str, str]]) -> dict[tuple[Any, ...], int]
         rows = []
         with connection.cursor() as cursor:
             for account, references in by_account.items():
-                rows.extend(_taken_of_account(cursor, account=account, references=references))
+                rows.extend(
+                    _taken_of_account(cursor, company_id=company_id, account=account, references=references)
+                )
     else:
         rows = list(
             models.IncomingPayment.objects.filter(
+                company_id=company_id,
                 archive_reference__in={reference for _, reference in pairs},
                 credited_account__in={account for account, _ in pairs},
             ).values_list(

@@ -1,20 +1,22 @@
 """AutoPay's incoming payments delivered twice, and an import killed half-way by SIGKILL (a real process)."""
 
 import datetime
+import io
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from decimal import Decimal
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections, transaction
 
 from autopay_client import messages as autopay_messages
-from factoring import models, services
+from factoring import errors, models, services
 from factoring.parsers.ocr_writer import OcrPayment
 from ledger import models as ledger_models
 from ledger import selectors as ledger_selectors
@@ -225,3 +227,55 @@ def test_a_reversal_undoes_the_payment_before_it_never_one_after_it_in_its_page(
         ledger_models.OpenItemStatus.OPEN,
         ledger_models.OpenItemStatus.SETTLED,
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_file_imported_twice_at_once_is_taken_once_and_the_other_import_refused_not_stuck():
+    # The second import starts while the first holds its payments uncommitted: the content check cannot see
+    # the first yet, so the database's unique bank identity refuses the second once the first commits.
+    book = book_create(factoring_id="0;0")
+    data = ocr([OcrPayment(amount=Decimal("10.00"), archive_reference=f"{n + 1:09d}") for n in range(50)])
+    first = services.incoming_file_queue(
+        company=book.company, stream=io.BytesIO(data), filename="a.txt", user=None, now=NOW
+    )
+    second = models.IncomingImport.objects.create(
+        company=book.company, filename="b.txt", content_hash="0" * 64, size=len(data), created_at=NOW
+    )
+    outcome: dict[str, object] = {}
+
+    def run_second() -> None:
+        try:
+            services.incoming_file_import(
+                company=book.company,
+                stream=io.BytesIO(data),
+                filename="b.txt",
+                user=None,
+                now=NOW,
+                file_import=second,
+            )
+            outcome["second"] = "imported"
+        except errors.FileRefused as exc:
+            outcome["second"] = str(exc)
+        except BaseException as exc:
+            outcome["second"] = repr(exc)
+            raise
+        finally:
+            connections.close_all()
+
+    with transaction.atomic():
+        services.incoming_file_import(
+            company=book.company,
+            stream=io.BytesIO(data),
+            filename="a.txt",
+            user=None,
+            now=NOW,
+            file_import=first,
+        )
+        thread = threading.Thread(target=run_second)
+        thread.start()
+        time.sleep(1.0)  # the second waits on the first's uncommitted rows
+    thread.join(30)
+    second.refresh_from_db()
+    assert "Another import took some of these payments" in str(outcome.get("second"))
+    assert second.status == models.ImportStatus.FAILED
+    assert models.IncomingPayment.objects.filter(company=book.company).count() == 50

@@ -10,7 +10,7 @@ from factoring import errors, models
 from factoring.services import allocation, imports, posting
 from ledger import models as ledger_models
 from ledger import selectors as ledger_selectors
-from tests.factoring.books import BANK_ACCOUNT, DAY, NOW, Book, balances, kid_for, ocr, pay
+from tests.factoring.books import BANK_ACCOUNT, DAY, NOW, Book, balances, book_create, kid_for, ocr, pay
 from tests.factoring.builders import VERSIONS, Detail, Entry, camt054_bytes
 
 
@@ -302,3 +302,17 @@ def test_an_error_while_the_rows_are_formatted_refuses_the_file_and_posts_nothin
         book.import_file(ocr([pay("1000.00", kid_for(book.customers[0].number, 1001))]))
     assert not models.IncomingPayment.objects.exists()
     assert not ledger_models.Voucher.objects.filter(company=book.company).exists()
+
+
+def test_another_companys_payments_are_not_skipped_as_taken_nor_named_but_refused_for_their_account(
+    book: Book,
+):
+    # Company B keeps its books with another account: A's file is not B's to import, and B learns nothing of
+    # A's payments (no "taken before" naming A's ids).
+    item = book.item(0, 1001, "1000.00")
+    book.import_file(ocr([pay("1000.00", item.kid, 1)]))
+    other = book_create(account="12345678903")
+    with pytest.raises(errors.FileRefused, match=BANK_ACCOUNT):
+        other.import_file(ocr([pay("1000.00", item.kid, 1)]))
+    assert not models.SkippedPayment.objects.filter(file_import__company=other.company).exists()
+    assert not models.IncomingPayment.objects.filter(company=other.company).exists()
