@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -72,13 +73,19 @@ def _import_context(file_import: models.IncomingImport) -> dict[str, Any]:
     return context
 
 
+WORK_LIST_PER_PAGE = 50
+
+
 @login_required
 def work_list(request: HttpRequest) -> HttpResponse:
     """List the unmatched and on-account payments still to allocate."""
     company = context_processors.chosen_company(request)
     context: dict[str, Any] = {}
     if company is not None:
-        context["payments"] = selectors.work_list(company=company).select_related("customer")[:200]
+        # All of them, a page at a time, with their count (the pager): none is out of reach.
+        page = Paginator(selectors.work_list(company=company).select_related("customer"), WORK_LIST_PER_PAGE)
+        context["page"] = page.get_page(request.GET.get("page"))
+        context["payments"] = context["page"].object_list
         context["customers"] = ledger_models.Customer.objects.filter(company=company).order_by("number")
     return render(request, "factoring/work_list.html", context)
 

@@ -204,6 +204,19 @@ def test_the_work_list_page_lists_an_unmatched_payment(book):
     assert f'id="payment-{payment.pk}"' in _page_client(book).get("/incoming/work-list/").content.decode()
 
 
+def test_the_work_list_page_reaches_every_payment_a_page_at_a_time_with_their_count(book):
+    book.import_file(ocr([pay("80.00", "", line) for line in range(1, 61)]))
+    ids = list(models.IncomingPayment.objects.filter(company=book.company).order_by("value_date", "id"))
+    client = _page_client(book)
+    first = client.get("/incoming/work-list/", HTTP_ACCEPT_LANGUAGE="nb").content.decode()
+    second = client.get("/incoming/work-list/", {"page": 2}, HTTP_ACCEPT_LANGUAGE="nb").content.decode()
+    assert first.count('<tr id="payment-') == 50
+    assert second.count('<tr id="payment-') == 10
+    assert f'id="payment-{ids[-1].pk}"' in second
+    assert "60" in first[first.index('class="pager"') :]
+    assert '<td class="num">80,00</td>' in first
+
+
 def test_the_import_page_shows_the_summary_with_the_files_own_total(book):
     file_import = book.import_file(ocr([pay("80.00", "", 1), pay("20.00", "", 2)]))
     page = _page_client(book).get(f"/incoming/imports/{file_import.pk}/").content.decode()
