@@ -15,11 +15,13 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Q
+from stdnum import iban
 
 from autopay_client import norwegian
 from company import models as company_models
 from factoring import models
 from factoring.parsers import ParsedPayment
+from factoring.services import definitions as definitions_services
 from ledger import models as ledger_models
 from ledger import sqlarrays
 
@@ -106,7 +108,7 @@ def payments_interpret(
         tokens.append([_digits(token) for token in words])
         invoices.update(tokens[-1])
         if payment.payer_account:
-            payer_accounts.add(payment.payer_account)
+            payer_accounts.add(definitions_services.account_key(payment.payer_account))
 
     items: dict[int, ItemRow] = {}
     by_kid: dict[str, list[ItemRow]] = defaultdict(list)
@@ -125,12 +127,14 @@ def payments_interpret(
                 "number", "id"
             )
         )
+    # A payer's account and a customer's are compared as account keys (a Norwegian IBAN as its BBAN): a
+    # customer recorded with either form is found from a payment naming either.
     customers_by_account: dict[str, list[int]] = defaultdict(list)
     if payer_accounts:
         for account, customer_id in ledger_models.Customer.objects.filter(
-            company=company, bank_account__in=payer_accounts
+            company=company, bank_account__in=_account_forms(payer_accounts)
         ).values_list("bank_account", "id"):
-            customers_by_account[account].append(customer_id)
+            customers_by_account[definitions_services.account_key(account)].append(customer_id)
 
     result: list[Interpretation] = []
     for payment, part, message_tokens in zip(payments, positions, tokens, strict=True):
@@ -141,7 +145,7 @@ def payments_interpret(
         if found is None:
             found = _by_message(payment, message_tokens, by_invoice)
         if found is None:
-            payers = customers_by_account.get(payment.payer_account, [])
+            payers = customers_by_account.get(definitions_services.account_key(payment.payer_account), [])
             if len(payers) == 1:
                 found = Interpretation(rule=models.Rule.PAYER_ACCOUNT, customer_id=payers[0])
         result.append(found or Interpretation(rule=models.Rule.NONE))
@@ -257,3 +261,14 @@ def _items_of(*, company: company_models.Company, kids: set[str], invoices: set[
             "id", "customer_id", "invoice_no", "kid", "currency", "remaining_amount"
         )
     ]
+
+
+def _account_forms(keys: Iterable[str]) -> set[str]:
+    """The forms a customer's account may be recorded in for these account keys: the key, and for an
+    11-digit Norwegian account its IBAN."""
+    forms: set[str] = set()
+    for key in keys:
+        forms.add(key)
+        if len(key) == 11 and key.isdigit():
+            forms.add(f"NO{iban.calc_check_digits('NO00' + key)}{key}")
+    return forms

@@ -316,3 +316,18 @@ def test_another_companys_payments_are_not_skipped_as_taken_nor_named_but_refuse
         other.import_file(ocr([pay("1000.00", item.kid, 1)]))
     assert not models.SkippedPayment.objects.filter(file_import__company=other.company).exists()
     assert not models.IncomingPayment.objects.filter(company=other.company).exists()
+
+
+@pytest.mark.sqlite
+@pytest.mark.parametrize(
+    ("recorded", "paid_from"),
+    [("NO9386011117947", "86011117947"), ("86011117947", "86011117947")],
+    ids=["customer-by-IBAN", "customer-by-BBAN"],
+)
+def test_a_payer_account_finds_its_customer_whether_recorded_as_iban_or_bban(book: Book, recorded, paid_from):
+    customer = book.customers[1]
+    customer.bank_account = recorded
+    customer.save(update_fields=["bank_account"])
+    book.import_file(ocr([pay("75.00", "", 1, payer_account=paid_from)]))
+    payment = models.IncomingPayment.objects.get(company=book.company)
+    assert (payment.rule, payment.customer_id) == (models.Rule.PAYER_ACCOUNT, customer.pk)
