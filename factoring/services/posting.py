@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 from psycopg import adapt
 from psycopg._copy_base import format_row_text  # the C formatter `Copy.write_row` calls
@@ -203,7 +203,7 @@ def payments_post(
     for payment, key, found in zip(payments, accounts, interpretations, strict=True):
         definition = definitions[key]
         if payment.is_reversal:
-            postings.append(_reversal(company, payment, key, ledger_accounts, reversed_now))
+            postings.append(_reversal(company, payment, key, ledger_accounts, reversed_now, now))
         else:
             postings.append(_payment(payment, definition, found, items, ledger_accounts))
 
@@ -395,8 +395,14 @@ def _reversal(
     key: str,
     accounts: Accounts,
     reversed_now: set[int],
+    now: datetime.datetime,
 ) -> _Posting:
-    """Find the payment `payment` reverses and mirror it, reopening what it paid; else debit suspense."""
+    """Find the payment `payment` reverses and mirror it, reopening what it paid; else debit suspense.
+
+    A payment allocated by hand since (out of suspense, or off account, to invoices or a customer) has its
+    allocations reversed first, their invoices reopened: the money goes back where the payment put it, and
+    the reversal takes it from there, so that the books are as if neither had been.
+    """
     candidates = models.IncomingPayment.objects.filter(
         company=company,
         credited_account=key,
@@ -417,11 +423,14 @@ def _reversal(
     original = candidates.order_by("-value_date", "-id").first()
     if original is not None and original.journal_line_id is not None:
         try:
-            for reconciliation in ledger_models.Reconciliation.objects.filter(
-                journal_line_id=original.journal_line_id
-            ).order_by("-id"):
-                ledger_services.reconciliation_undo(reconciliation=reconciliation)
-        except ledger_errors.ReconciliationError:
+            with transaction.atomic():
+                _allocations_reverse(original=original, date=payment.value_date, now=now)
+                for reconciliation in ledger_models.Reconciliation.objects.filter(
+                    journal_line_id=original.journal_line_id
+                ).order_by("-id"):
+                    ledger_services.reconciliation_undo(reconciliation=reconciliation)
+        except (ledger_errors.ReconciliationError, ledger_errors.VoucherImmutable):
+            # What it paid cannot be reopened (a credit item used since): the reversal goes to suspense.
             original = None
     if original is None:
         return _Posting(models.Result.UNMATCHED, accounts.suspense_id, None, payment.amount, ZERO, ZERO, None)
@@ -439,6 +448,32 @@ def _reversal(
         original.open_item_id,
         reverses_id=original.pk,
     )
+
+
+def _allocations_reverse(
+    *, original: models.IncomingPayment, date: datetime.date, now: datetime.datetime
+) -> None:
+    """Reverse the vouchers that allocated `original` by hand, their invoices reopened first."""
+    vouchers = [
+        details["voucher"]
+        for details in models.IncomingPaymentEvent.objects.filter(payment=original, kind="allocated")
+        .order_by("-id")
+        .values_list("details", flat=True)
+        if isinstance(details, dict) and details.get("voucher")
+    ]
+    for voucher in ledger_models.Voucher.objects.filter(pk__in=vouchers, company_id=original.company_id):
+        reconciliations = ledger_models.Reconciliation.objects.filter(journal_line__voucher=voucher)
+        for reconciliation in reconciliations.order_by("-id"):
+            ledger_services.reconciliation_undo(reconciliation=reconciliation)
+        ledger_services.voucher_reverse(
+            voucher=voucher,
+            date=max(date, voucher.date),
+            now=now,
+            description=_("Reversal of the allocation of incoming payment %(id)s") % {"id": original.pk},
+        )
+        models.IncomingPaymentEvent.objects.create(
+            payment=original, kind="allocation_reversed", at=now, details={"voucher": voucher.pk}
+        )
 
 
 def _rows_copy(data: bytearray) -> None:

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 
 from factoring import errors, models
 from factoring.services import allocation, imports, posting
@@ -331,3 +332,33 @@ def test_a_payer_account_finds_its_customer_whether_recorded_as_iban_or_bban(boo
     book.import_file(ocr([pay("75.00", "", 1, payer_account=paid_from)]))
     payment = models.IncomingPayment.objects.get(company=book.company)
     assert (payment.rule, payment.customer_id) == (models.Rule.PAYER_ACCOUNT, customer.pk)
+
+
+@pytest.mark.sqlite
+@pytest.mark.parametrize("how", ["to an invoice", "on account"])
+def test_a_reversal_of_a_payment_allocated_by_hand_leaves_the_books_as_if_neither_had_been(book: Book, how):
+    item = book.item(1, 2001, "99.00")
+    unknown = kid_for(99999, 7)
+    book.import_file(ocr([pay("99.00", unknown, 1)]), filename="a.txt")
+    payment = models.IncomingPayment.objects.get(company=book.company)
+    allocation.incoming_payment_allocate(
+        payment=payment,
+        customer=None if how == "to an invoice" else book.customers[2],
+        allocations=[(item, Decimal("99.00"))] if how == "to an invoice" else (),
+        date=DAY,
+        user=None,
+        now=NOW,
+    )
+    book.import_file(ocr([pay("99.00", unknown, 2, transaction_type=18)]), filename="b.txt")
+    item.refresh_from_db()
+    by_customer = dict(
+        ledger_models.JournalLine.objects.filter(company=book.company, account=book.receivables)
+        .values_list("customer_id")
+        .annotate(total=Sum("amount"))
+        .values_list("customer_id", "total")
+    )
+    assert {number: total for number, total in balances(book).items() if total} == {}
+    assert {customer: total for customer, total in by_customer.items() if total} == {}
+    assert (item.status, item.remaining_amount) == (ledger_models.OpenItemStatus.OPEN, Decimal("99.00"))
+    assert not ledger_selectors.vouchers_unbalanced(company=book.company).exists()
+    assert models.IncomingPayment.objects.get(pk=payment.pk).reversed_by.count() == 1
