@@ -128,7 +128,8 @@ class OpenItemSerializer(company_api.CompanyOwnedSerializer):
                 due_date=validated_data.get("due_date"),
             )
         except errors.LedgerError as exc:
-            raise serializers.ValidationError(str(exc)) from exc
+            # In the API's shape of a refusal not tied to one field.
+            raise serializers.ValidationError({"non_field_errors": [str(exc)]}) from exc
 
 
 class JournalLineSerializer(serializers.ModelSerializer):

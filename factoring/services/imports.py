@@ -20,6 +20,7 @@ from typing import Any, BinaryIO
 from django.conf import settings
 from django.core.cache import caches
 from django.db import IntegrityError, connection, transaction
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from psycopg import errors as psycopg_errors
 
@@ -97,7 +98,11 @@ def _duplicate_check(
     if earlier is not None:
         raise errors.DuplicateFile(
             _("This file was imported before: import %(id)s (%(name)s, %(when)s). Nothing was imported.")
-            % {"id": earlier.pk, "name": earlier.filename, "when": f"{earlier.created_at:%Y-%m-%d %H:%M}"},
+            % {
+                "id": earlier.pk,
+                "name": earlier.filename,
+                "when": formats.date_format(timezone.localtime(earlier.created_at), "SHORT_DATETIME_FORMAT"),
+            },
             earlier_id=earlier.pk,
         )
 

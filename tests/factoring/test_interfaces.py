@@ -286,3 +286,11 @@ def test_the_admin_keeps_a_definition_with_its_company(book, admin_client):
     assert page.status_code == 200
     assert answer.status_code == 302
     assert (book.definition.company_id, book.definition.name) == (book.company.pk, "Changed")
+
+
+def test_the_demo_file_command_makes_the_folder_it_writes_into(book, tmp_path):
+    target = tmp_path / "not" / "there" / "demo.ocr"
+    out = io.StringIO()
+    call_command("incoming_demo_file", str(target), "--company", book.company.org_no, stdout=out)
+    assert target.exists()
+    assert "Wrote" in out.getvalue()

@@ -73,7 +73,10 @@ def test_open_item_with_letters_in_the_kid_is_refused(member):
 
 def test_open_item_with_a_wrong_kid_check_digit_is_refused(member):
     client, company = member
-    assert _new_item(client, company, kid="2345674").status_code == 400
+    answer = _new_item(client, company, kid="2345674")
+    assert answer.status_code == 400
+    # An object naming where the refusal belongs, as every other refusal of the API, not a bare list.
+    assert "check digit" in answer.json()["non_field_errors"][0]
 
 
 def test_open_item_with_a_mod11_kid_ending_in_a_dash_is_created(member):

@@ -53,7 +53,12 @@ class Command(BaseCommand):
                 amount=Decimal("1234.50"), kid="0000000000", archive_reference=f"{stamp * 100 + 99:09d}"[-9:]
             )
         )
-        with options["path"].open("wb") as stream:
+        try:
+            options["path"].parent.mkdir(parents=True, exist_ok=True)
+            stream = options["path"].open("wb")
+        except OSError as exc:
+            raise CommandError(f"Cannot write {options['path']}: {exc.strerror or exc}.") from exc
+        with stream:
             written = ocr_giro_write(stream, payments=payments, account=definition.bank_account, date=today)
         self.stdout.write(
             f"Wrote {written.payment_count} payments, {written.total_amount} NOK, to {options['path']}."
