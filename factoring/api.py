@@ -55,7 +55,7 @@ class FactoringCompanySerializer(company_api.CompanyOwnedSerializer):
         try:
             return services.factoring_company_create(company=company, **validated_data)
         except errors.DefinitionInvalid as exc:
-            raise ValidationError(exc.problems) from exc
+            raise ValidationError({field: [problem] for field, problem in exc.problems.items()}) from exc
 
     def update(
         self, instance: models.FactoringCompany, validated_data: dict[str, Any]
@@ -64,7 +64,7 @@ class FactoringCompanySerializer(company_api.CompanyOwnedSerializer):
         try:
             return services.factoring_company_update(definition=instance, **validated_data)
         except errors.DefinitionInvalid as exc:
-            raise ValidationError(exc.problems) from exc
+            raise ValidationError({field: [problem] for field, problem in exc.problems.items()}) from exc
 
 
 def _companies(request: HttpRequest | None) -> Any:
@@ -107,7 +107,7 @@ class FactoringCompanyViewSet(company_api.CompanyScopedViewSetMixin, viewsets.Mo
         try:
             services.factoring_company_delete(definition=instance)
         except errors.DefinitionInvalid as exc:
-            raise ValidationError(exc.problems) from exc
+            raise ValidationError({field: [problem] for field, problem in exc.problems.items()}) from exc
 
 
 class IncomingImportSerializer(serializers.ModelSerializer):
@@ -262,9 +262,14 @@ def _customers(request: HttpRequest | None) -> Any:
     return tenancy.scope_to_user(ledger_models.Customer.objects.all(), getattr(request, "user", None))
 
 
+def _imports(request: HttpRequest | None) -> Any:
+    return tenancy.scope_to_user(models.IncomingImport.objects.all(), getattr(request, "user", None))
+
+
 class IncomingPaymentFilter(CompanyFilter):
     result = django_filters.ChoiceFilter(choices=models.Result.choices)
-    file_import = django_filters.NumberFilter()
+    # Scoped to the user's companies (company.filters): another company's import is a 400, as its customer is.
+    file_import = django_filters.ModelChoiceFilter(queryset=_imports)
     date_from = django_filters.DateFilter(field_name="value_date", lookup_expr="gte")
     date_to = django_filters.DateFilter(field_name="value_date", lookup_expr="lte")
     customer = django_filters.ModelChoiceFilter(queryset=_customers)

@@ -89,6 +89,14 @@ def test_another_companys_import_answers_404(member, django_capture_on_commit_ca
     assert client.get(f"/api/incoming-files/{file_import.pk}/").status_code == 404
 
 
+def test_filtering_by_another_companys_import_is_a_400_as_by_its_customer(member):
+    client, _ = member
+    other = book_create(account="12345678903")
+    file_import = other.import_file(ocr([pay("10.00", "", 1)], account="12345678903"))
+    answer = client.get("/api/incoming-payments/", {"file_import": file_import.pk})
+    assert (answer.status_code, list(answer.json())) == (400, ["file_import"])
+
+
 def test_incoming_payments_filter_by_result(member, book):
     client, _ = member
     item = book.item(0, 1001, "100.00")
@@ -159,6 +167,8 @@ def test_factoring_companies_api_refuses_positions_beyond_a_kid(member, book):
         f"/api/factoring-companies/{book.definition.pk}/", {"factoring_id": "21;1"}, format="json"
     )
     assert (response.status_code, "kid_customer_digits" in response.json()) == (400, True)
+    # Each refused field with a list of reasons, as every refusal of the API.
+    assert all(isinstance(reasons, list) for reasons in response.json().values())
 
 
 def test_factoring_companies_api_lists_the_bank_account(member, book):
