@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -196,6 +197,28 @@ class IncomingFileViewSet(company_api.CompanyScopedViewSetMixin, viewsets.ReadOn
     parser_classes = [MultiPartParser, FormParser]
     ordering_fields = ["created_at"]
 
+    @extend_schema(
+        request={
+            "multipart/form-data": inline_serializer(
+                "IncomingFileUpload",
+                fields={
+                    "company": serializers.IntegerField(help_text="One of the user's companies."),
+                    "file": serializers.FileField(help_text="A Nets OCR Giro or ISO 20022 camt.054 file."),
+                },
+            )
+        },
+        responses={
+            202: inline_serializer(
+                "IncomingFileQueued",
+                fields={
+                    "id": serializers.IntegerField(),
+                    "status": serializers.CharField(help_text="queued"),
+                    "status_url": serializers.CharField(help_text="GET it for the progress and the summary."),
+                },
+            )
+        },
+        summary="Upload a bank file; it is imported in the background",
+    )
     def create(self, request: Request) -> Response:
         upload = IncomingFileUploadSerializer(data=request.data, context={"request": request})
         upload.is_valid(raise_exception=True)
@@ -299,6 +322,11 @@ class IncomingPaymentViewSet(company_api.CompanyScopedViewSetMixin, viewsets.Rea
     filterset_class = IncomingPaymentFilter
     ordering_fields = ["value_date", "amount", "id"]
 
+    @extend_schema(
+        request=AllocateSerializer,
+        responses={200: IncomingPaymentSerializer},
+        summary="Allocate an unmatched or on-account payment to invoices and/or a customer",
+    )
     @action(detail=True, methods=["post"])
     def allocate(self, request: Request, pk: str | None = None) -> Response:
         payment = self.get_object()
@@ -318,9 +346,10 @@ class IncomingPaymentViewSet(company_api.CompanyScopedViewSetMixin, viewsets.Rea
                 company=payment.company, pk=line["open_item"]
             ).first()
             if item is None:
-                raise ValidationError(
-                    {"allocations": f"No open item {line['open_item']} in the payment's company."}
-                )
+                problem = gettext("No open item %(item)s in the payment's company.") % {
+                    "item": line["open_item"]
+                }
+                raise ValidationError({"allocations": [problem]})
             pairs.append((item, line["amount"]))
         try:
             allocated = services.incoming_payment_allocate(
