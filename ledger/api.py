@@ -246,6 +246,12 @@ class VoucherFilter(CompanyFilter):
         fields = ["company", "batch", "date_from", "date_to"]
 
 
+class VoucherSeriesFilter(CompanyFilter):
+    class Meta:
+        model = models.VoucherSeries
+        fields = ["company", "code"]
+
+
 class ReconciliationFilter(CompanyFilter):
     class Meta:
         model = models.Reconciliation
@@ -353,6 +359,22 @@ class VoucherViewSet(company_api.CompanyScopedViewSetMixin, viewsets.ReadOnlyMod
     serializer_class = VoucherSerializer
     filterset_class = VoucherFilter
     ordering_fields = ["date", "number", "posted_at"]
+
+
+class VoucherSeriesSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = models.VoucherSeries
+        fields = ["id", "company", "code", "name", "next_number"]
+        read_only_fields = fields
+
+
+class VoucherSeriesViewSet(company_api.CompanyScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """The companies' voucher series (a KID definition names the one its postings go in)."""
+
+    queryset = models.VoucherSeries.objects.all()
+    serializer_class = VoucherSeriesSerializer
+    filterset_class = VoucherSeriesFilter
+    ordering_fields = ["code", "name"]
 
 
 class ReconciliationViewSet(company_api.CompanyScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):

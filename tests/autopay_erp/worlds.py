@@ -63,7 +63,10 @@ def company_with_data(prefix: str = MARKER) -> World:
         ],
         ledger_models.Supplier: [SupplierFactory.create(company=company, name=f"{prefix} Supplier AS")],
         ledger_models.Customer: [CustomerFactory.create(company=company, name=f"{prefix} Customer AS")],
-        ledger_models.VoucherSeries: [VoucherSeriesFactory.create(company=company, name=f"{prefix} series")],
+        ledger_models.VoucherSeries: [
+            VoucherSeriesFactory.create(company=company, name=f"{prefix} series"),
+            *ledger_models.VoucherSeries.objects.filter(company=company),
+        ],
         ledger_models.Batch: [batch, BatchFactory.create(company=company, description=f"{prefix} manual")],
         ledger_models.Voucher: [voucher],
         ledger_models.JournalLine: list(voucher.lines.all()),

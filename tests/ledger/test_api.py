@@ -12,6 +12,7 @@ from tests.ledger.factories import (
     CustomerItemFactory,
     SupplierFactory,
     SupplierItemFactory,
+    VoucherSeriesFactory,
 )
 
 # These flows are also walked on SQLite, the database of `make run` (tests/conftest.py).
@@ -257,3 +258,11 @@ def test_yes_no_filter_of_accounts_reads_what_the_browsable_form_sends(member, v
     answer = client.get("/api/accounts/", {"is_active": value, "company": "", "kind": ""})
     assert answer.status_code == 200
     assert (inactive.pk in {row["id"] for row in answer.json()["results"]}) is listed
+
+
+def test_voucher_series_are_listed_for_the_users_companies_only(member):
+    client, company = member
+    own = VoucherSeriesFactory.create(company=company, code="IN")
+    VoucherSeriesFactory.create(code="IN")  # another company's
+    rows = client.get("/api/voucher-series/", {"code": "IN"}).json()["results"]
+    assert [(row["id"], row["company"], row["code"]) for row in rows] == [(own.pk, company.pk, "IN")]
