@@ -193,6 +193,17 @@ def test_the_command_imports_a_file_and_reports_it(book, tmp_path):
     assert "1 payments imported" in out.getvalue()
 
 
+def test_the_command_lists_what_an_overlapping_file_skipped_with_the_import_that_took_it(book, tmp_path):
+    first = book.import_file(ocr([pay("10.00", "", 1)]), filename="a.txt")
+    path = tmp_path / "b.txt"
+    path.write_bytes(ocr([pay("10.00", "", 1), pay("20.00", "", 2)]))
+    out = io.StringIO()
+    call_command("import_incoming", str(path), "--company", book.company.org_no, stdout=out)
+    taken = models.IncomingPayment.objects.get(file_import=first)
+    expected = f"skipped line 1 (archive reference 000000001, 10.00): taken by payment {taken.pk}"
+    assert f"{expected} of import {first.pk}" in out.getvalue()
+
+
 def test_the_command_refuses_the_same_file_again_with_the_reason(book, tmp_path):
     path = tmp_path / "ocr.txt"
     path.write_bytes(ocr([pay("100.00", "", 1)]))

@@ -57,3 +57,12 @@ class Command(BaseCommand):
         for row in summary["results"]:
             if row["count"]:
                 self.stdout.write(f"  {row['label']}: {row['count']} payments, {row['total']}")
+        # What the overlap skipped, each with the payment and the import (or AutoPay) that took it first.
+        skipped = file_import.skipped.select_related("earlier__file_import").order_by("line_no")
+        for line in skipped.iterator(chunk_size=2_000):
+            earlier = line.earlier
+            source = f"import {earlier.file_import_id}" if earlier.file_import_id else "AutoPay"
+            self.stdout.write(
+                f"  skipped line {line.line_no} (archive reference {line.archive_reference}, {line.amount}): "
+                f"taken by payment {earlier.pk} of {source}"
+            )
