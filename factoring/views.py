@@ -99,6 +99,14 @@ def payment_allocate(request: HttpRequest, payment_id: int) -> HttpResponse:
         raise Http404
     payment = selectors.work_list(company=company).filter(pk=payment_id).first()
     if payment is None:
+        if models.IncomingPayment.objects.filter(company=company, pk=payment_id).exists():
+            # Allocated (or reversed) meanwhile, from another page or by another user: told, not a 404 page.
+            messages.error(
+                request,
+                _("Payment %(id)s is no longer on the work list: it was allocated meanwhile.")
+                % {"id": payment_id},
+            )
+            return redirect("incoming-work-list")
         raise Http404
     customer = None
     wanted = request.POST.get("customer", "")

@@ -315,3 +315,14 @@ def test_the_demo_file_command_makes_the_folder_it_writes_into(book, tmp_path):
     call_command("incoming_demo_file", str(target), "--company", book.company.org_no, stdout=out)
     assert target.exists()
     assert "Wrote" in out.getvalue()
+
+
+def test_allocating_on_the_page_a_payment_allocated_meanwhile_tells_so_on_the_work_list(book):
+    book.import_file(ocr([pay("80.00", "", 1)]))
+    payment = models.IncomingPayment.objects.get(company=book.company)
+    client = _page_client(book)
+    url = f"/incoming/payments/{payment.pk}/allocate/"
+    client.post(url, {"customer": book.customers[0].pk})
+    again = client.post(url, {"customer": book.customers[0].pk}, follow=True, HTTP_ACCEPT_LANGUAGE="en")
+    assert again.status_code == 200
+    assert f"Payment {payment.pk} is no longer on the work list" in again.content.decode()
